@@ -1,0 +1,453 @@
+//! Plain Rust mirror of `wit/types.wit` and `wit/form.wit`.
+//!
+//! The logic works on these types, never on generated bindings, so it unit-tests
+//! natively; the component adapter and the host convert at the boundary. Serde
+//! speaks the WIT names (kebab-case fields, variants as `{"type": case, ...}`),
+//! which is the JSON of the CLI.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// `weekdays` flags, Monday first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Weekdays(u8);
+
+impl Weekdays {
+    /// Flag names in WIT order, Monday first (chrono's `num_days_from_monday`).
+    pub const NAMES: [&'static str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    /// Every day.
+    pub const ALL: Weekdays = Weekdays(0x7f);
+    /// Monday to Friday.
+    pub const WORKDAYS: Weekdays = Weekdays(0x1f);
+    /// No day.
+    pub const NONE: Weekdays = Weekdays(0);
+
+    /// Builds from a bit mask (bit 0 = Monday .. bit 6 = Sunday); higher bits are ignored.
+    pub const fn from_bits(bits: u8) -> Self {
+        Weekdays(bits & 0x7f)
+    }
+    /// The bit mask (bit 0 = Monday .. bit 6 = Sunday).
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+    /// Whether day `index_from_monday` (0 = Monday .. 6 = Sunday) is enabled.
+    pub const fn allows(self, index_from_monday: u32) -> bool {
+        index_from_monday < 7 && self.0 & (1 << index_from_monday) != 0
+    }
+    /// Whether no day is enabled.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// Names of the enabled days, Monday first.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .enumerate()
+            .filter(move |(i, _)| self.allows(*i as u32))
+            .map(|(_, n)| n)
+    }
+}
+
+impl fmt::Debug for Weekdays {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+impl Serialize for Weekdays {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.names())
+    }
+}
+
+impl<'de> Deserialize<'de> for Weekdays {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        let mut bits = 0u8;
+        for name in &names {
+            let i = Self::NAMES
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| {
+                    serde::de::Error::unknown_variant(name, &Self::NAMES)
+                })?;
+            bits |= 1 << i;
+        }
+        Ok(Weekdays(bits))
+    }
+}
+
+/// `encoding-policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncodingPolicy {
+    #[default]
+    Auto,
+    Gsm7Transliterate,
+    Ucs2,
+}
+
+/// `encoding`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    Gsm7,
+    Ucs2,
+}
+
+impl Encoding {
+    /// The contract's name of the encoding (`gsm7`, `ucs2`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Gsm7 => "gsm7",
+            Encoding::Ucs2 => "ucs2",
+        }
+    }
+}
+
+/// `language`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    #[default]
+    Es,
+    En,
+}
+
+impl Language {
+    /// Picks the text of this language.
+    pub fn pick<T>(self, es: T, en: T) -> T {
+        match self {
+            Language::Es => es,
+            Language::En => en,
+        }
+    }
+}
+
+/// `campaign-variable`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CampaignVariable {
+    pub name: String,
+    pub value: String,
+}
+
+/// `config`. Missing JSON keys take their defaults (empty for required
+/// strings, which validation then reports as `required`).
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
+pub struct Config {
+    pub api_key: String,
+    pub sender: String,
+    pub recipient: String,
+    pub message: Option<String>,
+    pub window_start: String,
+    pub window_end: String,
+    pub weekdays: Weekdays,
+    pub campaign: Option<String>,
+    pub campaign_variables: Vec<CampaignVariable>,
+    pub rut: Option<String>,
+    pub error_intent: Option<String>,
+    pub time_zone: Option<String>,
+    pub max_attempts: Option<u8>,
+    pub base_url: Option<String>,
+    pub language: Option<Language>,
+    pub encoding: Option<EncodingPolicy>,
+    pub max_segments: Option<u8>,
+    pub idempotency_key: Option<String>,
+    pub attempt_timeout_ms: Option<u32>,
+    pub deadline_ms: Option<u32>,
+}
+
+/// Debug never prints the API key.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &"<redacted>")
+            .field("sender", &self.sender)
+            .field("recipient", &self.recipient)
+            .field("message", &self.message)
+            .field("window_start", &self.window_start)
+            .field("window_end", &self.window_end)
+            .field("weekdays", &self.weekdays)
+            .field("campaign", &self.campaign)
+            .field("campaign_variables", &self.campaign_variables)
+            .field("rut", &self.rut)
+            .field("error_intent", &self.error_intent)
+            .field("time_zone", &self.time_zone)
+            .field("max_attempts", &self.max_attempts)
+            .field("base_url", &self.base_url)
+            .field("language", &self.language)
+            .field("encoding", &self.encoding)
+            .field("max_segments", &self.max_segments)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("attempt_timeout_ms", &self.attempt_timeout_ms)
+            .field("deadline_ms", &self.deadline_ms)
+            .finish()
+    }
+}
+
+/// `entity`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Entity {
+    pub name: String,
+    pub value: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// `field-id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldId {
+    ApiKey,
+    Sender,
+    Recipient,
+    Message,
+    WindowStart,
+    WindowEnd,
+    Weekdays,
+    Campaign,
+    CampaignVariables,
+    Rut,
+    ErrorIntent,
+    TimeZone,
+    MaxAttempts,
+    BaseUrl,
+    Language,
+    Encoding,
+    MaxSegments,
+    IdempotencyKey,
+    AttemptTimeoutMs,
+    DeadlineMs,
+}
+
+/// `problem-code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemCode {
+    Required,
+    MissingVariable,
+    BadPlaceholder,
+    BadCharacter,
+    InvalidNumber,
+    WrongLength,
+    UnknownCountry,
+    MissingCountryCode,
+    NotMobile,
+    SameNumber,
+    InvalidRut,
+    RutCheckDigit,
+    TooLong,
+    MessageOrCampaign,
+    OutOfRange,
+    InvalidTime,
+    EmptyWindow,
+    NoWeekday,
+    UnknownTimeZone,
+    InsecureUrl,
+    InvalidFormat,
+    Duplicate,
+    NotApplicable,
+}
+
+/// `problem`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Problem {
+    pub field: FieldId,
+    pub code: ProblemCode,
+    pub message: String,
+}
+
+/// A typed error of one of the pure modules that becomes a `problem`.
+pub trait Explain {
+    /// The stable code.
+    fn code(&self) -> ProblemCode;
+    /// What is wrong and how to fix it, for a person.
+    fn message(&self, lang: Language) -> String;
+}
+
+impl Problem {
+    /// The problem that `error` makes of `field`.
+    pub fn of(field: FieldId, error: &impl Explain, lang: Language) -> Problem {
+        Problem {
+            field,
+            code: error.code(),
+            message: error.message(lang),
+        }
+    }
+}
+
+/// `receipt`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Receipt {
+    pub id: String,
+    pub status: String,
+    pub segments: u32,
+    pub attempts: u32,
+    pub idempotency_key: String,
+    pub campaign: Option<String>,
+}
+
+/// `block-reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockReason {
+    WeekdayDisabled,
+    OutsideHours,
+}
+
+/// `blocked`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Blocked {
+    pub reason: BlockReason,
+    pub next_allowed: String,
+    pub wait_seconds: u64,
+    pub description: String,
+}
+
+/// `failure-code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureCode {
+    InvalidApiKey,
+    InsufficientBalance,
+    SenderNotAuthorized,
+    IpNotAuthorized,
+    SmsNotEnabled,
+    InvalidNumber,
+    InvalidRequest,
+    CampaignNotFound,
+    IdempotencyConflict,
+    TemplateInvalid,
+    MissingVariable,
+    RateLimited,
+    ServerError,
+    Timeout,
+    ConnectionFailed,
+    RequestDenied,
+    MalformedResponse,
+    UnexpectedStatus,
+    DeadlineExceeded,
+}
+
+/// `failure`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Failure {
+    pub error_intent: String,
+    pub code: FailureCode,
+    pub description: String,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+}
+
+/// `outcome`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Outcome {
+    Sent(Receipt),
+    Blocked(Blocked),
+    Invalid { problems: Vec<Problem> },
+    Failed(Failure),
+}
+
+/// `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Replacement {
+    pub original: String,
+    pub replacement: String,
+    pub count: u32,
+}
+
+/// `window-status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum WindowStatus {
+    Open,
+    Closed(Blocked),
+}
+
+/// `preview`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Preview {
+    pub sender: String,
+    pub recipient: String,
+    pub message: Option<String>,
+    pub campaign: Option<String>,
+    pub campaign_variables: Vec<CampaignVariable>,
+    pub encoding: Encoding,
+    pub units: u32,
+    pub segments: u32,
+    pub ucs2_characters: Vec<String>,
+    pub replacements: Vec<Replacement>,
+    pub transliterated_segments: Option<u32>,
+    pub rut: Option<String>,
+    pub error_intent: String,
+    pub window: WindowStatus,
+}
+
+/// `localized`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Localized {
+    pub es: String,
+    pub en: String,
+}
+
+/// `integer-range`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegerRange {
+    pub min: u32,
+    pub max: u32,
+}
+
+/// `field-kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum FieldKind {
+    Secret,
+    PhoneNumber,
+    Text,
+    MultilineText,
+    TimeOfDay,
+    Weekdays,
+    KeyValues,
+    Choice { values: Vec<String> },
+    Integer(IntegerRange),
+}
+
+/// `field`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Field {
+    pub id: FieldId,
+    pub kind: FieldKind,
+    pub required: bool,
+    pub default_value: Option<String>,
+    pub accepts_variables: bool,
+    pub label: Localized,
+    pub help: Localized,
+}
+
+/// `action-form`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ActionForm {
+    pub name: Localized,
+    pub summary: Localized,
+    pub fields: Vec<Field>,
+}
