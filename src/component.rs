@@ -1,1 +1,244 @@
-//! TODO
+//! The thin adapter between the WIT world and the plain Rust logic: generated
+//! bindings stay private here, values are converted at the boundary, and WASI
+//! (`wasi:http`, `wasi:clocks`, `wasi:random`) implements the small traits of
+//! `delivery`.
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "sms-action",
+        // One set of WASI import bindings: the `wasi` crate's.
+        with: {
+            "wasi:http/types@0.2.12": wasi::http::types,
+            "wasi:http/outgoing-handler@0.2.12": wasi::http::outgoing_handler,
+            "wasi:io/poll@0.2.12": wasi::io::poll,
+            "wasi:io/error@0.2.12": wasi::io::error,
+            "wasi:io/streams@0.2.12": wasi::io::streams,
+            "wasi:clocks/monotonic-clock@0.2.12": wasi::clocks::monotonic_clock,
+            "wasi:clocks/wall-clock@0.2.12": wasi::clocks::wall_clock,
+            "wasi:random/random@0.2.12": wasi::random::random,
+        },
+    });
+}
+
+use bindings::exports::siptel::sms::action::Guest;
+use bindings::siptel::sms::form as wit_form;
+use bindings::siptel::sms::types as wit_types;
+
+use crate::delivery::{Clock, Entropy, Response, Transport, TransportError};
+use crate::model::{Config, Entity};
+use crate::siptel::{self, Request, Scheme};
+use wasi::clocks::{monotonic_clock, wall_clock};
+use wasi::http::types::{
+    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions,
+    Scheme as WasiScheme,
+};
+use wasi::io::poll;
+use wasi::io::streams::StreamError;
+
+crate::wit_conversions!();
+
+struct Component;
+
+bindings::export!(Component with_types_in bindings);
+
+fn entities(list: Vec<wit_types::Entity>) -> Vec<Entity> {
+    list.into_iter().map(Into::into).collect()
+}
+
+impl Guest for Component {
+    fn send(config: wit_types::Config, list: Vec<wit_types::Entity>) -> wit_types::Outcome {
+        let config = Config::from(config);
+        crate::send(
+            &config,
+            &entities(list),
+            &mut WasiHttp,
+            &mut WasiClock,
+            &mut WasiRandom,
+        )
+        .into()
+    }
+
+    fn check(config: wit_types::Config) -> Vec<wit_types::Problem> {
+        crate::check(&config.into())
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+
+    fn preview(
+        config: wit_types::Config,
+        list: Vec<wit_types::Entity>,
+        at: Option<wall_clock::Datetime>,
+    ) -> Result<wit_types::SendPreview, Vec<wit_types::Problem>> {
+        let at = at.unwrap_or_else(wall_clock::now);
+        let seconds = i64::try_from(at.seconds).unwrap_or(i64::MAX);
+        crate::preview(&config.into(), &entities(list), seconds)
+            .map(Into::into)
+            .map_err(|problems| problems.into_iter().map(Into::into).collect())
+    }
+
+    fn describe() -> wit_form::ActionForm {
+        crate::describe().into()
+    }
+}
+
+/// `wasi:clocks`: waits block on a pollable, never spin.
+struct WasiClock;
+
+impl Clock for WasiClock {
+    fn monotonic_ms(&mut self) -> u64 {
+        monotonic_clock::now() / 1_000_000
+    }
+
+    fn sleep_ms(&mut self, ms: u64) {
+        monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000)).block();
+    }
+
+    fn unix_seconds(&mut self) -> i64 {
+        i64::try_from(wall_clock::now().seconds).unwrap_or(i64::MAX)
+    }
+}
+
+/// `wasi:random`.
+struct WasiRandom;
+
+impl Entropy for WasiRandom {
+    fn next_u64(&mut self) -> u64 {
+        wasi::random::random::get_random_u64()
+    }
+}
+
+/// `wasi:http/outgoing-handler`, with the timeout enforced both through the
+/// request options (for hosts that honour them) and a monotonic-clock
+/// pollable (for those that do not).
+struct WasiHttp;
+
+impl Transport for WasiHttp {
+    fn send(&mut self, request: &Request, timeout_ms: u64) -> Result<Response, TransportError> {
+        let timeout_ns = timeout_ms.saturating_mul(1_000_000);
+        let deadline = monotonic_clock::subscribe_duration(timeout_ns);
+
+        let headers: Vec<(String, Vec<u8>)> = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+            .collect();
+        let fields = Fields::from_list(&headers).map_err(|_| TransportError::Other)?;
+        let outgoing = OutgoingRequest::new(fields);
+        let scheme = match request.scheme {
+            Scheme::Http => WasiScheme::Http,
+            Scheme::Https => WasiScheme::Https,
+        };
+        let valid = outgoing.set_method(&Method::Post).is_ok()
+            && outgoing.set_scheme(Some(&scheme)).is_ok()
+            && outgoing.set_authority(Some(&request.authority)).is_ok()
+            && outgoing.set_path_with_query(Some(&request.path)).is_ok();
+        if !valid {
+            return Err(TransportError::Other);
+        }
+        let options = RequestOptions::new();
+        // Hosts may refuse to set some timeouts; the pollable below still holds.
+        let _ = options.set_connect_timeout(Some(timeout_ns));
+        let _ = options.set_first_byte_timeout(Some(timeout_ns));
+        let _ = options.set_between_bytes_timeout(Some(timeout_ns));
+
+        let body = outgoing.body().map_err(|_| TransportError::Other)?;
+        write_body(&body, &request.body)?;
+        let future = wasi::http::outgoing_handler::handle(outgoing, Some(options))
+            .map_err(|e| transport_error(&e))?;
+        OutgoingBody::finish(body, None).map_err(|e| transport_error(&e))?;
+
+        let response = loop {
+            if let Some(ready) = future.get() {
+                break ready
+                    .map_err(|()| TransportError::Other)?
+                    .map_err(|e| transport_error(&e))?;
+            }
+            let pollable = future.subscribe();
+            if poll::poll(&[&pollable, &deadline]) == [1] {
+                return Err(TransportError::Timeout);
+            }
+        };
+
+        let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
+            .collect();
+        let incoming = response.consume().map_err(|()| TransportError::Other)?;
+        let (body, truncated) = read_body(&incoming, &deadline)?;
+        drop(incoming);
+        Ok(Response {
+            status,
+            headers,
+            body,
+            truncated,
+        })
+    }
+}
+
+/// Writes the whole body; `blocking-write-and-flush` takes at most 4096 bytes a call.
+fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
+    let stream = body.write().map_err(|()| TransportError::Other)?;
+    for chunk in bytes.chunks(4096) {
+        stream
+            .blocking_write_and_flush(chunk)
+            .map_err(|_| TransportError::ConnectionFailed)?;
+    }
+    Ok(())
+}
+
+/// Reads at most `MAX_BODY_BYTES`, reporting whether there was more.
+fn read_body(
+    incoming: &IncomingBody,
+    deadline: &poll::Pollable,
+) -> Result<(Vec<u8>, bool), TransportError> {
+    let stream = incoming.stream().map_err(|()| TransportError::Other)?;
+    let mut body = Vec::new();
+    loop {
+        let room = (siptel::MAX_BODY_BYTES + 1).saturating_sub(body.len());
+        if room == 0 {
+            body.truncate(siptel::MAX_BODY_BYTES);
+            return Ok((body, true));
+        }
+        match stream.read(room as u64) {
+            Ok(chunk) if chunk.is_empty() => {
+                let pollable = stream.subscribe();
+                if poll::poll(&[&pollable, deadline]) == [1] {
+                    return Err(TransportError::Timeout);
+                }
+            }
+            Ok(chunk) => body.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => {
+                let truncated = body.len() > siptel::MAX_BODY_BYTES;
+                body.truncate(siptel::MAX_BODY_BYTES);
+                return Ok((body, truncated));
+            }
+            Err(StreamError::LastOperationFailed(_)) => {
+                return Err(TransportError::ConnectionFailed);
+            }
+        }
+    }
+}
+
+/// Classifies a `wasi:http` error the way the retry policy needs it.
+fn transport_error(error: &ErrorCode) -> TransportError {
+    match error {
+        ErrorCode::HttpRequestDenied => TransportError::Denied,
+        ErrorCode::DnsTimeout
+        | ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout => TransportError::Timeout,
+        ErrorCode::HttpRequestMethodInvalid
+        | ErrorCode::HttpRequestUriInvalid
+        | ErrorCode::HttpRequestUriTooLong
+        | ErrorCode::ConfigurationError => TransportError::Other,
+        // Refused, reset, terminated, protocol errors, TLS, DNS: the
+        // connection failed; the contract retries these.
+        _ => TransportError::ConnectionFailed,
+    }
+}

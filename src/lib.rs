@@ -6,6 +6,9 @@
 
 pub mod model;
 
+mod action;
+pub use action::{check, describe, preview, send};
+
 pub mod encoding;
 pub mod phone;
 pub mod rut;
@@ -17,8 +20,12 @@ pub mod describe;
 pub mod validate;
 
 pub mod delivery;
-pub mod retry;
 pub mod failure;
+pub mod retry;
 pub mod siptel;
 
+// The adapter exports symbols named after WIT (`siptel:sms/action@0.1.0#send`)
+// that only a wasm linker accepts; natively the plain API above is the crate.
+#[cfg(target_arch = "wasm32")]
 mod component;
+mod convert;

@@ -76,9 +76,7 @@ impl<'de> Deserialize<'de> for Weekdays {
             let i = Self::NAMES
                 .iter()
                 .position(|n| n == name)
-                .ok_or_else(|| {
-                    serde::de::Error::unknown_variant(name, &Self::NAMES)
-                })?;
+                .ok_or_else(|| serde::de::Error::unknown_variant(name, &Self::NAMES))?;
             bits |= 1 << i;
         }
         Ok(Weekdays(bits))
@@ -384,7 +382,7 @@ pub enum WindowStatus {
 /// `preview`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Preview {
+pub struct SendPreview {
     pub sender: String,
     pub recipient: String,
     pub message: Option<String>,

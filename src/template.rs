@@ -1,1 +1,618 @@
-//! TODO
+//! Flow variables: `{{name}}` placeholders in config strings.
+//!
+//! Syntax (see `wit/types.wit`): `{{`, optional whitespace, a name matching
+//! `[A-Za-z_][A-Za-z0-9_.-]*`, optional whitespace, `}}`. A literal `{{` is
+//! written `{{{{`; a `}}` outside a placeholder is plain text. A placeholder
+//! ends at the first `}}` after its `{{`; a `{{` that meets another `{{` (or
+//! the end of the text) first is unclosed, so one forgotten `}}` does not
+//! swallow the placeholders after it.
+//!
+//! Entity values are inserted verbatim and never rendered again, so a value
+//! cannot inject placeholders; a value that contains `{{` is reported instead
+//! (a placeholder left over by an earlier step of the flow).
+
+use crate::model::{Explain, Language, ProblemCode};
+use std::collections::BTreeSet;
+
+/// Largest number of errors one call reports: enough to fix a text in one go,
+/// bounded so that a pathological input cannot produce a huge answer.
+pub const MAX_ERRORS: usize = 20;
+
+/// What is wrong with a templated text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TemplateError {
+    /// A `{{` that is never closed by `}}`. `offset`: 0-based character index
+    /// of the `{{` (messages show it 1-based).
+    Unclosed { offset: usize },
+    /// `{{}}` or `{{  }}`. `offset`: 0-based character index of the `{{`.
+    EmptyName { offset: usize },
+    /// A placeholder whose name does not match `[A-Za-z_][A-Za-z0-9_.-]*`
+    /// (`name` is the text between the braces, trimmed).
+    InvalidName { name: String },
+    /// No entity of this name.
+    Missing { name: String },
+    /// The entity's value itself contains `{{`: a leftover placeholder.
+    PlaceholderInValue { name: String },
+}
+
+impl Explain for TemplateError {
+    fn code(&self) -> ProblemCode {
+        match self {
+            TemplateError::Missing { .. } => ProblemCode::MissingVariable,
+            _ => ProblemCode::BadPlaceholder,
+        }
+    }
+
+    fn message(&self, lang: Language) -> String {
+        match self {
+            TemplateError::Unclosed { offset } => {
+                let at = offset.saturating_add(1);
+                lang.pick(
+                    format!(
+                        "La llave «{{{{» de la posición {at} no se cierra: termine la variable con «}}}}» \
+                         (por ejemplo «{{{{nombre}}}}») o escriba «{{{{{{{{» para un «{{{{» literal."
+                    ),
+                    format!(
+                        "The “{{{{” at position {at} is never closed: end the variable with “}}}}” \
+                         (e.g. “{{{{name}}}}”), or write “{{{{{{{{” for a literal “{{{{”."
+                    ),
+                )
+            }
+            TemplateError::EmptyName { offset } => {
+                let at = offset.saturating_add(1);
+                lang.pick(
+                    format!(
+                        "La variable de la posición {at} no tiene nombre: escriba el nombre entre \
+                         las llaves (por ejemplo «{{{{nombre}}}}») o bórrela."
+                    ),
+                    format!(
+                        "The variable at position {at} has no name: write the name between the \
+                         braces (e.g. “{{{{name}}}}”) or remove it."
+                    ),
+                )
+            }
+            TemplateError::InvalidName { name } => {
+                let name = shorten(name);
+                lang.pick(
+                    format!(
+                        "«{name}» no es un nombre de variable válido: debe empezar con una letra o «_» \
+                         y tener solo letras sin tilde, dígitos, «_», «.» y «-», sin espacios."
+                    ),
+                    format!(
+                        "“{name}” is not a valid variable name: it must start with a letter or “_” \
+                         and hold only ASCII letters, digits, “_”, “.” and “-”, without spaces."
+                    ),
+                )
+            }
+            TemplateError::Missing { name } => {
+                let name = shorten(name);
+                lang.pick(
+                    format!(
+                        "La variable «{{{{{name}}}}}» no tiene valor en el flujo: revise el nombre \
+                         (distingue mayúsculas de minúsculas) o haga que el flujo la obtenga antes \
+                         de esta acción."
+                    ),
+                    format!(
+                        "The flow variable “{{{{{name}}}}}” has no value: check its name (it is \
+                         case-sensitive) or make the flow collect it before this action."
+                    ),
+                )
+            }
+            TemplateError::PlaceholderInValue { name } => {
+                let name = shorten(name);
+                lang.pick(
+                    format!(
+                        "El valor de la variable «{name}» contiene «{{{{», un marcador que quedó sin \
+                         reemplazar en un paso anterior del flujo: los valores se insertan tal cual y \
+                         no se vuelven a procesar; corrija el paso que produce ese valor."
+                    ),
+                    format!(
+                        "The value of the flow variable “{name}” contains “{{{{”, a placeholder an \
+                         earlier step of the flow left unreplaced: values are inserted as they are \
+                         and never rendered again; fix the step that produces that value."
+                    ),
+                )
+            }
+        }
+    }
+}
+
+/// Keeps messages readable when a "name" is a whole sentence.
+fn shorten(name: &str) -> String {
+    const MAX: usize = 40;
+    let mut chars = name.chars();
+    let head: String = chars.by_ref().take(MAX).collect();
+    if chars.next().is_some() {
+        head + "…"
+    } else {
+        head
+    }
+}
+
+/// One piece of a templated text.
+#[derive(Debug, PartialEq, Eq)]
+enum Token<'t> {
+    /// Plain text, copied as is.
+    Text(&'t str),
+    /// `{{{{`, which stands for a literal `{{`.
+    Escape,
+    /// `{{ inner }}`; `start` is the byte offset of the `{{`.
+    Placeholder { start: usize, inner: &'t str },
+    /// A `{{` with no `}}` before the next `{{` or the end.
+    Unclosed { start: usize },
+}
+
+/// Splits a text into tokens; never fails, every byte belongs to one token.
+struct Tokens<'t> {
+    text: &'t str,
+    pos: usize,
+}
+
+impl<'t> Tokens<'t> {
+    fn new(text: &'t str) -> Self {
+        Tokens { text, pos: 0 }
+    }
+}
+
+impl<'t> Iterator for Tokens<'t> {
+    type Item = Token<'t>;
+
+    fn next(&mut self) -> Option<Token<'t>> {
+        let start = self.pos;
+        let rest = self.text.get(start..).filter(|r| !r.is_empty())?;
+        // Braces are ASCII, so every offset found below is a char boundary.
+        if rest.starts_with("{{{{") {
+            self.pos += 4;
+            return Some(Token::Escape);
+        }
+        if let Some(after) = rest.strip_prefix("{{") {
+            // Look for `}}` only up to the next `{{`: linear time on any input.
+            let scope = after
+                .find("{{")
+                .map_or(after, |o| after.get(..o).unwrap_or(after));
+            return Some(match scope.find("}}") {
+                Some(c) => {
+                    self.pos += 2 + c + 2;
+                    Token::Placeholder {
+                        start,
+                        inner: after.get(..c).unwrap_or_default(),
+                    }
+                }
+                None => {
+                    self.pos += 2;
+                    Token::Unclosed { start }
+                }
+            });
+        }
+        let len = rest.find("{{").unwrap_or(rest.len());
+        self.pos += len;
+        Some(Token::Text(rest.get(..len).unwrap_or_default()))
+    }
+}
+
+/// Whether `name` matches `[A-Za-z_][A-Za-z0-9_.-]*`.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// The name of a placeholder, or why it has none.
+fn placeholder_name<'t>(
+    text: &str,
+    start: usize,
+    inner: &'t str,
+) -> Result<&'t str, TemplateError> {
+    let name = inner.trim();
+    if name.is_empty() {
+        Err(TemplateError::EmptyName {
+            offset: char_offset(text, start),
+        })
+    } else if valid_name(name) {
+        Ok(name)
+    } else {
+        Err(TemplateError::InvalidName {
+            name: name.to_string(),
+        })
+    }
+}
+
+/// The character index of byte offset `byte` (only computed for errors).
+fn char_offset(text: &str, byte: usize) -> usize {
+    text.get(..byte).map_or(0, |s| s.chars().count())
+}
+
+/// Collects errors in order, each distinct error once, at most `MAX_ERRORS`.
+#[derive(Default)]
+struct Errors {
+    list: Vec<TemplateError>,
+    seen: BTreeSet<TemplateError>,
+}
+
+impl Errors {
+    fn full(&self) -> bool {
+        self.list.len() >= MAX_ERRORS
+    }
+
+    fn push(&mut self, error: TemplateError) {
+        if !self.full() && self.seen.insert(error.clone()) {
+            self.list.push(error);
+        }
+    }
+
+    fn finish<T>(self, value: T) -> Result<T, Vec<TemplateError>> {
+        if self.list.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.list)
+        }
+    }
+}
+
+/// Replaces every placeholder by the value `lookup` gives for its name.
+///
+/// Reports every error at once (each distinct error once, in order of
+/// appearance, at most [`MAX_ERRORS`]) so a person can fix the text in one
+/// pass. Values are inserted verbatim; one that contains `{{` is an error
+/// ([`TemplateError::PlaceholderInValue`]), never rendered again.
+pub fn render<'a>(
+    text: &str,
+    lookup: impl Fn(&str) -> Option<&'a str>,
+) -> Result<String, Vec<TemplateError>> {
+    let mut out = String::with_capacity(text.len());
+    let mut errors = Errors::default();
+    for token in Tokens::new(text) {
+        if errors.full() {
+            break;
+        }
+        match token {
+            Token::Text(s) => out.push_str(s),
+            Token::Escape => out.push_str("{{"),
+            Token::Unclosed { start } => errors.push(TemplateError::Unclosed {
+                offset: char_offset(text, start),
+            }),
+            Token::Placeholder { start, inner } => match placeholder_name(text, start, inner) {
+                Err(e) => errors.push(e),
+                Ok(name) => match lookup(name) {
+                    None => errors.push(TemplateError::Missing {
+                        name: name.to_string(),
+                    }),
+                    Some(value) if value.contains("{{") => {
+                        errors.push(TemplateError::PlaceholderInValue {
+                            name: name.to_string(),
+                        })
+                    }
+                    Some(value) => out.push_str(value),
+                },
+            },
+        }
+    }
+    errors.finish(out)
+}
+
+/// Checks the placeholder syntax only, for design time when no entity exists.
+pub fn check(text: &str) -> Result<(), Vec<TemplateError>> {
+    let mut errors = Errors::default();
+    for token in Tokens::new(text) {
+        if errors.full() {
+            break;
+        }
+        match token {
+            Token::Text(_) | Token::Escape => {}
+            Token::Unclosed { start } => errors.push(TemplateError::Unclosed {
+                offset: char_offset(text, start),
+            }),
+            Token::Placeholder { start, inner } => {
+                if let Err(e) = placeholder_name(text, start, inner) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    errors.finish(())
+}
+
+/// Whether the text holds any placeholder, valid or not (an unclosed `{{`
+/// counts); `{{{{` escapes do not. A text without one is final as written.
+pub fn has_placeholders(text: &str) -> bool {
+    Tokens::new(text).any(|t| matches!(t, Token::Placeholder { .. } | Token::Unclosed { .. }))
+}
+
+/// The text with placeholders removed and escapes resolved, so that the
+/// static parts can be checked at design time. An unclosed `{{` is kept as
+/// written (it is static text the author will have to fix anyway).
+pub fn static_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for token in Tokens::new(text) {
+        match token {
+            Token::Text(s) => out.push_str(s),
+            Token::Escape | Token::Unclosed { .. } => out.push_str("{{"),
+            Token::Placeholder { .. } => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn entities(name: &str) -> Option<&'static str> {
+        match name {
+            "nombre" => Some("Ana"),
+            "user.first-name" => Some("Bea"),
+            "_x" => Some("X"),
+            "leftover" => Some("Hola {{nombre}}"),
+            "empty" => Some(""),
+            _ => None,
+        }
+    }
+
+    fn rendered(text: &str) -> Result<String, Vec<TemplateError>> {
+        render(text, entities)
+    }
+
+    #[test]
+    fn plain_text_renders_unchanged() {
+        assert_eq!(
+            rendered("Hola, ¿cómo estás? }} {").unwrap(),
+            "Hola, ¿cómo estás? }} {"
+        );
+        assert_eq!(rendered("").unwrap(), "");
+    }
+
+    #[test]
+    fn placeholder_is_replaced() {
+        assert_eq!(rendered("Hola {{nombre}}!").unwrap(), "Hola Ana!");
+    }
+
+    #[test]
+    fn spaces_inside_braces_are_allowed() {
+        assert_eq!(rendered("Hola {{  nombre \t}}").unwrap(), "Hola Ana");
+        assert_eq!(rendered("{{ nombre}}{{nombre }}").unwrap(), "AnaAna");
+    }
+
+    #[test]
+    fn names_with_dots_dashes_and_underscores() {
+        assert_eq!(rendered("{{user.first-name}} {{_x}}").unwrap(), "Bea X");
+    }
+
+    #[test]
+    fn empty_value_renders_as_nothing() {
+        assert_eq!(rendered("a{{empty}}b").unwrap(), "ab");
+    }
+
+    #[test]
+    fn quadruple_brace_is_a_literal_double_brace() {
+        assert_eq!(rendered("{{{{nombre}}").unwrap(), "{{nombre}}");
+        assert_eq!(rendered("a {{{{ b").unwrap(), "a {{ b");
+        assert!(!has_placeholders("a {{{{ b"));
+        assert_eq!(check("a {{{{ b"), Ok(()));
+    }
+
+    #[test]
+    fn escape_followed_by_placeholder() {
+        assert_eq!(rendered("{{{{{{nombre}}").unwrap(), "{{Ana");
+    }
+
+    #[test]
+    fn lone_closing_braces_are_literal() {
+        assert_eq!(rendered("}} y }}}}").unwrap(), "}} y }}}}");
+        assert_eq!(rendered("{{nombre}}}").unwrap(), "Ana}");
+    }
+
+    #[test]
+    fn missing_variable_reported_once() {
+        let errors = rendered("{{a}} {{b}} {{a}} {{nombre}}").unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                TemplateError::Missing { name: "a".into() },
+                TemplateError::Missing { name: "b".into() },
+            ]
+        );
+        assert_eq!(errors[0].code(), ProblemCode::MissingVariable);
+    }
+
+    #[test]
+    fn names_are_case_sensitive() {
+        assert_eq!(
+            rendered("{{Nombre}}").unwrap_err(),
+            vec![TemplateError::Missing {
+                name: "Nombre".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn unclosed_placeholder_reports_its_offset() {
+        let errors = rendered("Hola {{nombre").unwrap_err();
+        assert_eq!(errors, vec![TemplateError::Unclosed { offset: 5 }]);
+        assert_eq!(errors[0].code(), ProblemCode::BadPlaceholder);
+    }
+
+    #[test]
+    fn unclosed_offset_counts_characters_not_bytes() {
+        assert_eq!(
+            check("ñandú {{x").unwrap_err(),
+            vec![TemplateError::Unclosed { offset: 6 }]
+        );
+    }
+
+    #[test]
+    fn unclosed_does_not_swallow_following_placeholders() {
+        let errors = rendered("Hola {{nombre, tu código es {{codigo}}").unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                TemplateError::Unclosed { offset: 5 },
+                TemplateError::Missing {
+                    name: "codigo".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_name_is_reported() {
+        assert_eq!(
+            check("a {{}} b {{   }}").unwrap_err(),
+            vec![
+                TemplateError::EmptyName { offset: 2 },
+                TemplateError::EmptyName { offset: 9 },
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_names_are_reported() {
+        for (text, name) in [
+            ("{{1abc}}", "1abc"),
+            ("{{mi nombre}}", "mi nombre"),
+            ("{{año}}", "año"),
+            ("{{{nombre}}}", "{nombre"),
+            ("{{-x}}", "-x"),
+        ] {
+            assert_eq!(
+                check(text).unwrap_err(),
+                vec![TemplateError::InvalidName { name: name.into() }],
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn value_containing_placeholder_is_a_leftover() {
+        let errors = rendered("{{leftover}} {{leftover}}").unwrap_err();
+        assert_eq!(
+            errors,
+            vec![TemplateError::PlaceholderInValue {
+                name: "leftover".into()
+            }]
+        );
+        assert_eq!(errors[0].code(), ProblemCode::BadPlaceholder);
+    }
+
+    #[test]
+    fn values_are_not_rendered_again() {
+        let value = "}} {";
+        assert_eq!(render("{{v}}", |_| Some(value)).unwrap(), "}} {");
+    }
+
+    #[test]
+    fn all_errors_in_order_of_appearance() {
+        let errors = rendered("{{x}} {{}} {{1}} {{nombre}} {{leftover}} {{").unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                TemplateError::Missing { name: "x".into() },
+                TemplateError::EmptyName { offset: 6 },
+                TemplateError::InvalidName { name: "1".into() },
+                TemplateError::PlaceholderInValue {
+                    name: "leftover".into()
+                },
+                TemplateError::Unclosed { offset: 41 },
+            ]
+        );
+    }
+
+    #[test]
+    fn error_list_is_capped() {
+        let text = "{{a ".repeat(1000);
+        assert_eq!(check(&text).unwrap_err().len(), MAX_ERRORS);
+        let text: String = (0..1000).map(|i| format!("{{{{v{i}}}}}")).collect();
+        assert_eq!(rendered(&text).unwrap_err().len(), MAX_ERRORS);
+    }
+
+    #[test]
+    fn pathological_input_takes_linear_time() {
+        let text = "{{a".repeat(300_000);
+        let start = std::time::Instant::now();
+        assert_eq!(static_text(&text), text);
+        assert!(has_placeholders(&text));
+        assert_eq!(check(&text).unwrap_err().len(), MAX_ERRORS);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn check_accepts_valid_syntax_without_entities() {
+        assert_eq!(check("Hola {{nombre}}, {{ otro.valor }} {{{{"), Ok(()));
+    }
+
+    #[test]
+    fn has_placeholders_detects_valid_invalid_and_unclosed() {
+        assert!(has_placeholders("{{a}}"));
+        assert!(has_placeholders("{{}}"));
+        assert!(has_placeholders("{{1}}"));
+        assert!(has_placeholders("x {{"));
+        assert!(!has_placeholders("x }} {"));
+        assert!(!has_placeholders("{{{{a}}"));
+        assert!(!has_placeholders(""));
+    }
+
+    #[test]
+    fn static_text_drops_placeholders_and_resolves_escapes() {
+        assert_eq!(static_text("Hola {{nombre}}, {{{{ {{ x }}!"), "Hola , {{ !");
+        assert_eq!(static_text("a {{b"), "a {{b");
+        assert_eq!(static_text("{{}}{{1}}"), "");
+    }
+
+    #[test]
+    fn messages_name_the_variable_in_both_languages() {
+        let e = TemplateError::Missing {
+            name: "nombre".into(),
+        };
+        assert!(e.message(Language::Es).contains("{{nombre}}"));
+        assert!(e.message(Language::En).contains("{{nombre}}"));
+        let e = TemplateError::Unclosed { offset: 4 };
+        assert!(e.message(Language::Es).contains("posición 5"));
+        assert!(e.message(Language::En).contains("position 5"));
+        assert!(e.message(Language::Es).contains("«{{{{»"));
+        let long = TemplateError::InvalidName {
+            name: "x".repeat(500),
+        };
+        assert!(long.message(Language::En).chars().count() < 300);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn no_input_panics(text in any::<String>()) {
+            let _ = render(&text, |_| Some("v"));
+            let _ = render(&text, |_| None);
+            let _ = check(&text);
+            let _ = has_placeholders(&text);
+            let _ = static_text(&text);
+        }
+
+        #[test]
+        fn brace_heavy_input_never_panics(text in "[{} a_.1é-]{0,40}") {
+            let _ = render(&text, |n| (n.len() % 2 == 0).then_some("{{"));
+            let result = check(&text);
+            let rendered = render(&text, |_| Some("v"));
+            // Syntax errors are the same whatever the entities.
+            prop_assert_eq!(result.is_ok(), rendered.is_ok());
+            if result.is_ok() && !has_placeholders(&text) {
+                prop_assert_eq!(rendered.unwrap(), static_text(&text));
+            }
+        }
+
+        #[test]
+        fn text_without_braces_is_unchanged(text in "[^{]*") {
+            prop_assert_eq!(render(&text, |_| None).unwrap(), text.clone());
+            prop_assert_eq!(static_text(&text), text.clone());
+            prop_assert!(!has_placeholders(&text));
+        }
+
+        #[test]
+        fn rendered_value_is_verbatim(value in "[^{]*", name in "[A-Za-z_][A-Za-z0-9_.-]{0,10}") {
+            let text = format!("<{{{{ {name} }}}}>");
+            let out = render(&text, |n| (n == name).then_some(value.as_str())).unwrap();
+            prop_assert_eq!(out, format!("<{value}>"));
+        }
+    }
+}

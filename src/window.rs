@@ -1,1 +1,1546 @@
-//! TODO
+//! The sending window: hours of the day and days of the week, read in an IANA
+//! time zone, during which a message may be sent.
+//!
+//! Sending at instant `t` is allowed when the weekday of `t`'s local date is
+//! enabled and `w`, `t`'s local wall-clock time in whole seconds, satisfies
+//! `start <= w <= end` (or, for an overnight window where `start > end`,
+//! `w >= start || w <= end`; the weekday is still that of `t`'s own local
+//! date). Both ends are included.
+//!
+//! Everything here is arithmetic on Unix seconds and "local seconds" (Unix
+//! seconds plus the zone's UTC offset), with `chrono-tz` consulted only for the
+//! offset at an instant. Instants are `i64` at the API and `i128` inside, so no
+//! input overflows or panics.
+
+use std::fmt;
+
+use chrono::{DateTime, Offset, TimeZone};
+use chrono_tz::Tz;
+
+use crate::model::{
+    BlockReason, Blocked, Explain, FieldId, Language, ProblemCode, Weekdays, WindowStatus,
+};
+
+/// Seconds in a civil day.
+const DAY: i64 = 86_400;
+
+/// An example zone that exists in the full tz database but is outside the
+/// zones this build keeps (see `CHRONO_TZ_TIMEZONE_FILTER` in
+/// `.cargo/config.toml`); used to tell users which zones they may configure.
+const PROBE_ZONE_OUTSIDE_FILTER: &str = "Asia/Tokyo";
+
+/// Offsets are looked up at instants clamped to years 0001..=9999, far outside
+/// the tz data (about 1850..=2100), where the offset is constant anyway.
+const MIN_LOOKUP: i128 = -62_135_596_800; // 0001-01-01T00:00:00Z
+const MAX_LOOKUP: i128 = 253_402_300_799; // 9999-12-31T23:59:59Z
+
+/// Step at which offsets are probed when looking for the next offset change.
+///
+/// Exactness needs at most one offset change per step. In the tz database
+/// bundled with chrono-tz 0.10.4 (2025b) changes of the total UTC offset are
+/// at least 601,200 s (6 days 23 hours) apart in every zone, so 3 hours is
+/// far on the safe side; it costs at most 8 probes per local day searched.
+const PROBE_STEP: i128 = 3 * 3_600;
+
+/// How many offset changes [`Window::next_allowed`] steps over at most; see
+/// there why it is never reached with real tz data.
+const MAX_OFFSET_CHANGES: usize = 64;
+
+/// A time of day: seconds since local midnight, `0..86_400`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeOfDay(u32);
+
+impl TimeOfDay {
+    /// Midnight, `00:00:00`.
+    pub const MIDNIGHT: TimeOfDay = TimeOfDay(0);
+
+    /// The time `hour:minute:second`, if each part is in range.
+    pub const fn from_hms(hour: u32, minute: u32, second: u32) -> Option<TimeOfDay> {
+        if hour < 24 && minute < 60 && second < 60 {
+            Some(TimeOfDay(hour * 3_600 + minute * 60 + second))
+        } else {
+            None
+        }
+    }
+
+    /// The time `seconds` after midnight, if below 86,400.
+    pub const fn from_seconds(seconds: u32) -> Option<TimeOfDay> {
+        if seconds < DAY as u32 {
+            Some(TimeOfDay(seconds))
+        } else {
+            None
+        }
+    }
+
+    /// Seconds since midnight.
+    pub const fn seconds(self) -> u32 {
+        self.0
+    }
+}
+
+/// `HH:MM:SS`.
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        write!(f, "{:02}:{:02}:{:02}", s / 3_600, s / 60 % 60, s % 60)
+    }
+}
+
+/// Parses a time of day: `HH:MM:SS` (24 h, `00:00:00` to `23:59:59`), or
+/// `HH:MM` meaning `HH:MM:00`. Every part has exactly two ASCII digits
+/// (`9:00` is refused); surrounding whitespace is ignored.
+pub fn parse_time(s: &str) -> Result<TimeOfDay, WindowError> {
+    let invalid = || WindowError::InvalidTime {
+        value: s.to_string(),
+    };
+    let b = s.trim().as_bytes();
+    let two = |i: usize| -> Option<u32> {
+        match (b.get(i), b.get(i + 1)) {
+            (Some(h @ b'0'..=b'9'), Some(l @ b'0'..=b'9')) => {
+                Some(u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+            }
+            _ => None,
+        }
+    };
+    let (hour, minute, second) = match b.len() {
+        5 if b[2] == b':' => (two(0), two(3), Some(0)),
+        8 if b[2] == b':' && b[5] == b':' => (two(0), two(3), two(6)),
+        _ => return Err(invalid()),
+    };
+    match (hour, minute, second) {
+        (Some(h), Some(m), Some(s)) => TimeOfDay::from_hms(h, m, s).ok_or_else(invalid),
+        _ => Err(invalid()),
+    }
+}
+
+/// Parses an IANA time zone name, e.g. `America/Santiago` or `UTC`.
+///
+/// The exact name is looked up first; otherwise a case-insensitive match is
+/// accepted (`america/santiago`). Surrounding whitespace is ignored. Only the
+/// zones compiled into this build exist (see [`WindowError::UnknownTimeZone`]).
+pub fn parse_zone(name: &str) -> Result<Tz, WindowError> {
+    let trimmed = name.trim();
+    trimmed
+        .parse::<Tz>()
+        .ok()
+        .or_else(|| {
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .copied()
+                .find(|z| z.name().eq_ignore_ascii_case(trimmed))
+        })
+        .ok_or_else(|| WindowError::UnknownTimeZone {
+            name: name.to_string(),
+        })
+}
+
+/// Whether this build holds the whole tz database (no zone filter).
+fn full_tz_database() -> bool {
+    PROBE_ZONE_OUTSIDE_FILTER.parse::<Tz>().is_ok()
+}
+
+/// What is wrong with a window setting.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum WindowError {
+    /// Not `HH:MM:SS` / `HH:MM` in range; `value` is the input as given.
+    InvalidTime { value: String },
+    /// Start and end are equal.
+    EmptyWindow,
+    /// No weekday is enabled.
+    NoWeekday,
+    /// Not a time zone of this build; `name` is the input as given.
+    UnknownTimeZone { name: String },
+}
+
+/// Shortens a user's input for quoting in a message (at most 40 characters).
+fn quoted(value: &str) -> String {
+    const MAX: usize = 40;
+    let mut chars = value.chars();
+    let mut out: String = chars.by_ref().take(MAX).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+impl Explain for WindowError {
+    fn code(&self) -> ProblemCode {
+        match self {
+            WindowError::InvalidTime { .. } => ProblemCode::InvalidTime,
+            WindowError::EmptyWindow => ProblemCode::EmptyWindow,
+            WindowError::NoWeekday => ProblemCode::NoWeekday,
+            WindowError::UnknownTimeZone { .. } => ProblemCode::UnknownTimeZone,
+        }
+    }
+
+    fn message(&self, lang: Language) -> String {
+        match self {
+            WindowError::InvalidTime { value } => {
+                let value = quoted(value);
+                match lang {
+                    Language::Es => format!(
+                        "«{value}» no es una hora válida: use HH:MM:SS de 24 horas, de \
+                         00:00:00 a 23:59:59 (también se acepta HH:MM), por ejemplo 09:00:00."
+                    ),
+                    Language::En => format!(
+                        "\"{value}\" is not a valid time: use 24-hour HH:MM:SS, from \
+                         00:00:00 to 23:59:59 (HH:MM is accepted too), e.g. 09:00:00."
+                    ),
+                }
+            }
+            WindowError::EmptyWindow => lang
+                .pick(
+                    "El inicio y el término del horario son iguales, así que el horario \
+                     quedaría vacío: use horas distintas (si el término es anterior al \
+                     inicio, el horario cruza la medianoche, p. ej. de 22:00:00 a 06:00:00).",
+                    "The window start and end are equal, so the window would be empty: \
+                     use different times (when the end is earlier than the start, the \
+                     window runs overnight, e.g. from 22:00:00 to 06:00:00).",
+                )
+                .to_string(),
+            WindowError::NoWeekday => lang
+                .pick(
+                    "No hay ningún día de envío activo: active al menos un día de la semana.",
+                    "No sending day is enabled: enable at least one day of the week.",
+                )
+                .to_string(),
+            WindowError::UnknownTimeZone { name } => {
+                let name = quoted(name);
+                let full = full_tz_database();
+                match (lang, full) {
+                    (Language::Es, true) => format!(
+                        "«{name}» no es una zona horaria conocida: use un nombre IANA, \
+                         p. ej. America/Santiago, America/Punta_Arenas o UTC."
+                    ),
+                    (Language::Es, false) => format!(
+                        "«{name}» no es una zona horaria incluida: use un nombre IANA de \
+                         Chile (America/Santiago, America/Punta_Arenas, Pacific/Easter), de \
+                         una zona principal de América o Europa (p. ej. America/Lima, \
+                         Europe/Madrid), UTC o Etc/GMT±N."
+                    ),
+                    (Language::En, true) => format!(
+                        "\"{name}\" is not a known time zone: use an IANA name, e.g. \
+                         America/Santiago, America/Punta_Arenas or UTC."
+                    ),
+                    (Language::En, false) => format!(
+                        "\"{name}\" is not an included time zone: use an IANA name of \
+                         Chile (America/Santiago, America/Punta_Arenas, Pacific/Easter), of a \
+                         main zone of the Americas or Europe (e.g. America/Lima, \
+                         Europe/Madrid), UTC or Etc/GMT±N."
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// English message.
+impl fmt::Display for WindowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message(Language::En))
+    }
+}
+
+impl std::error::Error for WindowError {}
+
+/// A valid sending window: start != end, at least one weekday, a zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Window {
+    start: TimeOfDay,
+    end: TimeOfDay,
+    weekdays: Weekdays,
+    zone: Tz,
+}
+
+impl Window {
+    /// Builds a window, or every problem with it: [`WindowError::EmptyWindow`]
+    /// on [`FieldId::WindowEnd`] when `start == end`, [`WindowError::NoWeekday`]
+    /// on [`FieldId::Weekdays`] when no day is enabled (both when both apply).
+    pub fn new(
+        start: TimeOfDay,
+        end: TimeOfDay,
+        weekdays: Weekdays,
+        zone: Tz,
+    ) -> Result<Window, Vec<(FieldId, WindowError)>> {
+        let mut errors = Vec::new();
+        if start == end {
+            errors.push((FieldId::WindowEnd, WindowError::EmptyWindow));
+        }
+        if weekdays.is_empty() {
+            errors.push((FieldId::Weekdays, WindowError::NoWeekday));
+        }
+        if errors.is_empty() {
+            Ok(Window {
+                start,
+                end,
+                weekdays,
+                zone,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// First allowed time of day (included).
+    pub fn start(&self) -> TimeOfDay {
+        self.start
+    }
+
+    /// Last allowed time of day (included).
+    pub fn end(&self) -> TimeOfDay {
+        self.end
+    }
+
+    /// Enabled days.
+    pub fn weekdays(&self) -> Weekdays {
+        self.weekdays
+    }
+
+    /// The zone the window is read in.
+    pub fn zone(&self) -> Tz {
+        self.zone
+    }
+
+    /// Whether the window runs overnight (`start > end`).
+    pub fn is_overnight(&self) -> bool {
+        self.start > self.end
+    }
+
+    /// Whether sending is allowed at `unix_seconds`.
+    pub fn allows(&self, unix_seconds: i64) -> bool {
+        let t = i128::from(unix_seconds);
+        self.allows_local(t + self.offset_at(t))
+    }
+
+    /// The earliest instant `>= unix_seconds` at which sending is allowed
+    /// (`unix_seconds` itself when allowed). Saturates at `i64::MAX` at the
+    /// very end of the `i64` range.
+    ///
+    /// Walks offset spans (stretches of constant UTC offset) forward from
+    /// `unix_seconds`: within a span local time is `instant + offset`, so the
+    /// earliest allowed instant of the span is the next allowed local second
+    /// (found arithmetically, walking at most 8 local dates) minus the offset,
+    /// if that is before the span ends. Gaps (skipped local times) and
+    /// repeated local times thus come out exactly: after a forward change the
+    /// first allowed instant is the first one after the gap that satisfies the
+    /// rule, and both occurrences of a repeated time count.
+    ///
+    /// Termination and bound: each enabled weekday opens the window at least
+    /// once every 7 local days, for at least one second. An opening is
+    /// unreachable only if a gap (a forward offset change) swallows it whole.
+    /// In the bundled tz data (measured on 2025b) gaps are at most 24 h,
+    /// offset changes are at least 6 d 23 h apart and two forward changes in a
+    /// row at least 9 d 21 h apart. So of two openings of the same weekday 7
+    /// local days apart at most one is hidden: both hidden would need two
+    /// forward changes less than 7 days apart, either in a row or with a
+    /// backward change between them that turns the clock back by more than 6
+    /// days. The answer thus lies within about 16 days, past at most 3 offset
+    /// changes. The loop still stops after `MAX_OFFSET_CHANGES` (64) changes
+    /// and then answers its last candidate (the next local opening, ignoring
+    /// later changes); with the bundled data it is never reached.
+    pub fn next_allowed(&self, unix_seconds: i64) -> i64 {
+        let t = i128::from(unix_seconds);
+        let mut span_start = t;
+        let mut offset = self.offset_at(t);
+        let mut candidate = t;
+        for _ in 0..=MAX_OFFSET_CHANGES {
+            let Some(local) = self.next_open_local(span_start + offset) else {
+                // Unreachable for a valid window (some weekday is enabled).
+                break;
+            };
+            candidate = local - offset;
+            match self.next_offset_change(span_start, offset, candidate) {
+                None => break,
+                Some(change) => {
+                    span_start = change;
+                    offset = self.offset_at(change);
+                }
+            }
+        }
+        saturate(candidate)
+    }
+
+    /// The window at `unix_seconds`: open, or closed with why and until when.
+    pub fn status(&self, unix_seconds: i64, lang: Language) -> WindowStatus {
+        let t = i128::from(unix_seconds);
+        let local = t + self.offset_at(t);
+        if self.allows_local(local) {
+            return WindowStatus::Open;
+        }
+        let weekday = weekday_of_local(local);
+        let reason = if self.weekdays.allows(weekday) {
+            BlockReason::OutsideHours
+        } else {
+            BlockReason::WeekdayDisabled
+        };
+        let next = self.next_allowed(unix_seconds);
+        let next_allowed = self.rfc3339(next);
+        let wait = i128::from(next) - t;
+        let description = self.describe_block(reason, weekday, &next_allowed, lang);
+        WindowStatus::Closed(Blocked {
+            reason,
+            next_allowed,
+            wait_seconds: u64::try_from(wait).unwrap_or(0),
+            description,
+        })
+    }
+
+    /// `unix_seconds` in RFC 3339 with the zone's offset at that instant,
+    /// whole seconds, e.g. `2026-09-07T09:00:00-03:00`.
+    ///
+    /// An offset that is not whole minutes (local mean time before ~1920)
+    /// cannot be written in RFC 3339; the instant is then written in UTC
+    /// (`Z`). Years outside 0000..=9999 are written with more digits or a
+    /// sign (not RFC 3339, but unambiguous).
+    pub fn rfc3339(&self, unix_seconds: i64) -> String {
+        let t = i128::from(unix_seconds);
+        let offset = self.offset_at(t);
+        if offset % 60 != 0 {
+            return format_local(t, "Z");
+        }
+        let sign = if offset < 0 { '-' } else { '+' };
+        let minutes = offset.abs() / 60;
+        let suffix = format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60);
+        format_local(t + offset, &suffix)
+    }
+
+    /// The zone's UTC offset at instant `t`, in seconds.
+    fn offset_at(&self, t: i128) -> i128 {
+        let clamped = t.clamp(MIN_LOOKUP, MAX_LOOKUP) as i64;
+        DateTime::from_timestamp(clamped, 0).map_or(0, |utc| {
+            let offset = self.zone.offset_from_utc_datetime(&utc.naive_utc());
+            i128::from(offset.fix().local_minus_utc())
+        })
+    }
+
+    /// The first instant in `(from, until]` whose offset differs from
+    /// `offset` (the offset at `from`), if any.
+    fn next_offset_change(&self, from: i128, offset: i128, until: i128) -> Option<i128> {
+        let mut low = from;
+        while low < until {
+            let high = (low + PROBE_STEP).min(until);
+            if self.offset_at(high) != offset {
+                // offset_at(low) == offset != offset_at(high): bisect to the change.
+                let mut high = high;
+                while high - low > 1 {
+                    let mid = low + (high - low) / 2;
+                    if self.offset_at(mid) == offset {
+                        low = mid;
+                    } else {
+                        high = mid;
+                    }
+                }
+                return Some(high);
+            }
+            low = high;
+        }
+        None
+    }
+
+    /// Whether the rule allows local seconds `local` (local date and time).
+    fn allows_local(&self, local: i128) -> bool {
+        let time = local.rem_euclid(i128::from(DAY)) as u32;
+        self.weekdays.allows(weekday_of_local(local)) && self.time_allowed(time)
+    }
+
+    /// Whether time of day `w` (seconds) is inside the hours.
+    fn time_allowed(&self, w: u32) -> bool {
+        let (start, end) = (self.start.0, self.end.0);
+        if start < end {
+            start <= w && w <= end
+        } else {
+            w >= start || w <= end
+        }
+    }
+
+    /// The allowed stretches of one enabled local date, as inclusive
+    /// `(first, last)` seconds since midnight, in order.
+    fn stretches(&self) -> ([(u32, u32); 2], usize) {
+        let (start, end) = (self.start.0, self.end.0);
+        if start < end {
+            ([(start, end), (0, 0)], 1)
+        } else {
+            ([(0, end), (start, DAY as u32 - 1)], 2)
+        }
+    }
+
+    /// The smallest allowed local second `>= local`. Always found within 8
+    /// local dates when some weekday is enabled.
+    fn next_open_local(&self, local: i128) -> Option<i128> {
+        let day0 = local.div_euclid(i128::from(DAY));
+        let (stretches, count) = self.stretches();
+        for day in day0..=day0 + 7 {
+            if !self.weekdays.allows(weekday_of_day(day)) {
+                continue;
+            }
+            let midnight = day * i128::from(DAY);
+            for &(first, last) in &stretches[..count] {
+                if midnight + i128::from(last) >= local {
+                    return Some((midnight + i128::from(first)).max(local));
+                }
+            }
+        }
+        None
+    }
+
+    /// The person-readable explanation of a block.
+    fn describe_block(
+        &self,
+        reason: BlockReason,
+        weekday: u32,
+        next: &str,
+        lang: Language,
+    ) -> String {
+        let zone = self.zone.name();
+        let (start, end) = (self.start, self.end);
+        let overnight = match (self.is_overnight(), lang) {
+            (false, _) => "",
+            (true, Language::Es) => ", cruza la medianoche",
+            (true, Language::En) => ", overnight",
+        };
+        match (reason, lang) {
+            (BlockReason::OutsideHours, Language::Es) => format!(
+                "Fuera del horario permitido ({start}–{end}{overnight}, {zone}); \
+                 el envío se permite desde {next}."
+            ),
+            (BlockReason::OutsideHours, Language::En) => format!(
+                "Outside the allowed hours ({start}–{end}{overnight}, {zone}); \
+                 sending is allowed from {next}."
+            ),
+            (BlockReason::WeekdayDisabled, Language::Es) => format!(
+                "Es {} en {zone}, día sin envíos (días permitidos: {}; horario \
+                 {start}–{end}{overnight}); el envío se permite desde {next}.",
+                weekday_name(weekday, lang),
+                self.day_list(lang),
+            ),
+            (BlockReason::WeekdayDisabled, Language::En) => format!(
+                "It is {} in {zone}, a day without sending (allowed days: {}; hours \
+                 {start}–{end}{overnight}); sending is allowed from {next}.",
+                weekday_name(weekday, lang),
+                self.day_list(lang),
+            ),
+        }
+    }
+
+    /// The enabled days, e.g. `lunes, martes y viernes`.
+    fn day_list(&self, lang: Language) -> String {
+        let names: Vec<&str> = (0..7)
+            .filter(|&d| self.weekdays.allows(d))
+            .map(|d| weekday_name(d, lang))
+            .collect();
+        match names.split_last() {
+            None => String::new(),
+            Some((last, [])) => (*last).to_string(),
+            Some((last, rest)) => {
+                format!("{} {} {last}", rest.join(", "), lang.pick("y", "and"))
+            }
+        }
+    }
+}
+
+/// Day name, Monday = 0.
+fn weekday_name(index_from_monday: u32, lang: Language) -> &'static str {
+    const ES: [&str; 7] = [
+        "lunes",
+        "martes",
+        "miércoles",
+        "jueves",
+        "viernes",
+        "sábado",
+        "domingo",
+    ];
+    const EN: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    let i = (index_from_monday % 7) as usize;
+    lang.pick(ES[i], EN[i])
+}
+
+/// Weekday (Monday = 0) of day number `day` since 1970-01-01 (a Thursday).
+fn weekday_of_day(day: i128) -> u32 {
+    (day + 3).rem_euclid(7) as u32
+}
+
+/// Weekday (Monday = 0) of the local date of local seconds `local`.
+fn weekday_of_local(local: i128) -> u32 {
+    weekday_of_day(local.div_euclid(i128::from(DAY)))
+}
+
+fn saturate(t: i128) -> i64 {
+    i64::try_from(t).unwrap_or(if t < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of local seconds `local`, then `suffix`.
+fn format_local(local: i128, suffix: &str) -> String {
+    let (year, month, day) = civil_from_days(local.div_euclid(i128::from(DAY)));
+    let s = local.rem_euclid(i128::from(DAY));
+    let year = if (0..=9999).contains(&year) {
+        format!("{year:04}")
+    } else {
+        format!("{year:+05}")
+    };
+    format!(
+        "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}{suffix}",
+        s / 3_600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Proleptic Gregorian date of day number `days` since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(days: i128) -> (i128, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11]
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32; // [1, 31]
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32; // [1, 12]
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, Timelike};
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    const MON: u8 = 1;
+    const TUE: u8 = 1 << 1;
+    const SAT: u8 = 1 << 5;
+    const SUN: u8 = 1 << 6;
+
+    fn zone(name: &str) -> Tz {
+        parse_zone(name).unwrap()
+    }
+
+    fn time(s: &str) -> TimeOfDay {
+        parse_time(s).unwrap()
+    }
+
+    fn window(start: &str, end: &str, days: Weekdays, zone_name: &str) -> Window {
+        Window::new(time(start), time(end), days, zone(zone_name)).unwrap()
+    }
+
+    fn santiago(start: &str, end: &str, days: Weekdays) -> Window {
+        window(start, end, days, "America/Santiago")
+    }
+
+    /// The instant written `s` (RFC 3339 with offset), as Unix seconds.
+    fn at(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+    }
+
+    /// Asserts a block and returns it.
+    fn closed(w: &Window, t: i64, lang: Language) -> Blocked {
+        match w.status(t, lang) {
+            WindowStatus::Closed(b) => b,
+            WindowStatus::Open => panic!("open at {}", w.rfc3339(t)),
+        }
+    }
+
+    /// Asserts that at `from` sending is blocked for `reason` until `next`.
+    #[track_caller]
+    fn assert_blocked(w: &Window, from: &str, reason: BlockReason, next: &str) {
+        let t = at(from);
+        assert!(!w.allows(t), "allowed at {from}");
+        let b = closed(w, t, Language::Es);
+        assert_eq!(b.reason, reason, "at {from}");
+        assert_eq!(b.next_allowed, next, "from {from}");
+        assert_eq!(b.wait_seconds, (at(next) - t) as u64);
+        assert_eq!(w.next_allowed(t), at(next));
+        assert!(w.allows(at(next)));
+        assert!(!w.allows(at(next) - 1) || at(next) - 1 < t);
+    }
+
+    #[track_caller]
+    fn assert_open(w: &Window, when: &str) {
+        let t = at(when);
+        assert!(w.allows(t), "blocked at {when}");
+        assert_eq!(w.status(t, Language::En), WindowStatus::Open);
+        assert_eq!(w.next_allowed(t), t);
+    }
+
+    // --- scenarios -------------------------------------------------------
+
+    #[test]
+    fn blocked_on_disabled_weekday() {
+        let w = santiago("09:00:00", "18:00:00", Weekdays::WORKDAYS);
+        let next = "2026-09-14T09:00:00-03:00";
+        assert_blocked(
+            &w,
+            "2026-09-13T10:00:00-03:00",
+            BlockReason::WeekdayDisabled,
+            next,
+        );
+        let b = closed(&w, at("2026-09-13T10:00:00-03:00"), Language::Es);
+        assert_eq!(b.wait_seconds, 23 * 3_600);
+        assert_eq!(
+            b.description,
+            "Es domingo en America/Santiago, día sin envíos (días permitidos: lunes, \
+             martes, miércoles, jueves y viernes; horario 09:00:00–18:00:00); el envío \
+             se permite desde 2026-09-14T09:00:00-03:00."
+        );
+        let b = closed(&w, at("2026-09-13T10:00:00-03:00"), Language::En);
+        assert_eq!(
+            b.description,
+            "It is Sunday in America/Santiago, a day without sending (allowed days: \
+             Monday, Tuesday, Wednesday, Thursday and Friday; hours 09:00:00–18:00:00); \
+             sending is allowed from 2026-09-14T09:00:00-03:00."
+        );
+    }
+
+    #[test]
+    fn blocked_before_start() {
+        let w = santiago("09:00:00", "18:00:00", Weekdays::WORKDAYS);
+        let next = "2026-09-07T09:00:00-03:00";
+        assert_blocked(
+            &w,
+            "2026-09-07T08:59:59-03:00",
+            BlockReason::OutsideHours,
+            next,
+        );
+        assert_blocked(
+            &w,
+            "2026-09-07T00:00:00-03:00",
+            BlockReason::OutsideHours,
+            next,
+        );
+        assert_open(&w, next);
+        let b = closed(&w, at("2026-09-07T08:00:00-03:00"), Language::Es);
+        assert_eq!(
+            b.description,
+            "Fuera del horario permitido (09:00:00–18:00:00, America/Santiago); el envío \
+             se permite desde 2026-09-07T09:00:00-03:00."
+        );
+        let b = closed(&w, at("2026-09-07T08:00:00-03:00"), Language::En);
+        assert_eq!(
+            b.description,
+            "Outside the allowed hours (09:00:00–18:00:00, America/Santiago); sending is \
+             allowed from 2026-09-07T09:00:00-03:00."
+        );
+    }
+
+    #[test]
+    fn blocked_after_end() {
+        let w = santiago("09:00:00", "18:00:00", Weekdays::WORKDAYS);
+        assert_open(&w, "2026-09-07T18:00:00-03:00");
+        assert_open(&w, "2026-09-07T18:00:00.999-03:00");
+        let tuesday = "2026-09-08T09:00:00-03:00";
+        assert_blocked(
+            &w,
+            "2026-09-07T18:00:01-03:00",
+            BlockReason::OutsideHours,
+            tuesday,
+        );
+        assert_blocked(
+            &w,
+            "2026-09-07T23:59:59-03:00",
+            BlockReason::OutsideHours,
+            tuesday,
+        );
+        // Friday evening: the disabled weekend is skipped.
+        let monday = "2026-09-21T09:00:00-03:00";
+        assert_blocked(
+            &w,
+            "2026-09-18T18:00:01-03:00",
+            BlockReason::OutsideHours,
+            monday,
+        );
+        assert_blocked(
+            &w,
+            "2026-09-19T12:00:00-03:00",
+            BlockReason::WeekdayDisabled,
+            monday,
+        );
+    }
+
+    #[test]
+    fn overnight_window_after_midnight_is_allowed_on_the_date_after_midnight() {
+        let w = santiago("22:00:00", "06:00:00", Weekdays::from_bits(TUE));
+        assert!(w.is_overnight());
+        // Tuesday 02:00 is allowed: its local date is the enabled Tuesday.
+        assert_open(&w, "2026-09-15T02:00:00-03:00");
+        assert_open(&w, "2026-09-15T00:00:00-03:00");
+        assert_open(&w, "2026-09-15T06:00:00-03:00");
+        assert_open(&w, "2026-09-15T22:00:00-03:00");
+        assert_open(&w, "2026-09-15T23:59:59-03:00");
+        // Monday night is Monday's: disabled.
+        assert_blocked(
+            &w,
+            "2026-09-14T23:00:00-03:00",
+            BlockReason::WeekdayDisabled,
+            "2026-09-15T00:00:00-03:00",
+        );
+        assert_blocked(
+            &w,
+            "2026-09-15T06:00:01-03:00",
+            BlockReason::OutsideHours,
+            "2026-09-15T22:00:00-03:00",
+        );
+        let b = closed(&w, at("2026-09-15T12:00:00-03:00"), Language::Es);
+        assert!(
+            b.description
+                .contains("22:00:00–06:00:00, cruza la medianoche")
+        );
+    }
+
+    #[test]
+    fn overnight_window_with_following_day_disabled() {
+        let w = santiago("22:00:00", "06:00:00", Weekdays::from_bits(MON));
+        assert_open(&w, "2026-09-14T23:59:59-03:00");
+        // Tuesday after midnight belongs to Tuesday, which is off: next is
+        // Monday's own early hours a week later.
+        assert_blocked(
+            &w,
+            "2026-09-15T00:00:00-03:00",
+            BlockReason::WeekdayDisabled,
+            "2026-09-21T00:00:00-03:00",
+        );
+        assert_blocked(
+            &w,
+            "2026-09-15T03:00:00-03:00",
+            BlockReason::WeekdayDisabled,
+            "2026-09-21T00:00:00-03:00",
+        );
+    }
+
+    /// Santiago 2026: DST starts Sunday 6 September at 04:00 UTC; local
+    /// 00:00:00–00:59:59 of that Sunday does not exist (the date starts at 01:00).
+    #[test]
+    fn santiago_dst_start_2026_date_starts_at_one() {
+        let tz = zone("America/Santiago");
+        let gap = chrono::NaiveDate::from_ymd_opt(2026, 9, 6)
+            .unwrap()
+            .and_hms_opt(0, 30, 0)
+            .unwrap();
+        assert!(tz.from_local_datetime(&gap).single().is_none());
+        let last_before = at("2026-09-05T23:59:59-04:00");
+        let w = santiago("00:00:00", "08:00:00", Weekdays::ALL);
+        assert_eq!(w.rfc3339(last_before + 1), "2026-09-06T01:00:00-03:00");
+        assert_blocked(
+            &w,
+            "2026-09-05T12:00:00-04:00",
+            BlockReason::OutsideHours,
+            "2026-09-06T01:00:00-03:00",
+        );
+        assert_open(&w, "2026-09-06T07:59:59-03:00");
+        // A day window on the change day.
+        let w = santiago("09:00:00", "18:00:00", Weekdays::ALL);
+        assert_blocked(
+            &w,
+            "2026-09-05T18:30:00-04:00",
+            BlockReason::OutsideHours,
+            "2026-09-06T09:00:00-03:00",
+        );
+        let b = closed(&w, at("2026-09-05T18:30:00-04:00"), Language::En);
+        assert_eq!(b.wait_seconds, 13 * 3_600 + 30 * 60);
+    }
+
+    #[test]
+    fn window_start_inside_skipped_hour_opens_after_the_gap() {
+        let w = santiago("00:30:00", "06:00:00", Weekdays::ALL);
+        assert_blocked(
+            &w,
+            "2026-09-05T12:00:00-04:00",
+            BlockReason::OutsideHours,
+            "2026-09-06T01:00:00-03:00",
+        );
+        assert_eq!(
+            w.next_allowed(at("2026-09-05T12:00:00-04:00")),
+            at("2026-09-06T04:00:00Z")
+        );
+    }
+
+    #[test]
+    fn window_entirely_inside_skipped_hour_waits_a_week() {
+        let w = santiago("00:10:00", "00:50:00", Weekdays::from_bits(SUN));
+        assert_blocked(
+            &w,
+            "2026-09-05T12:00:00-04:00",
+            BlockReason::WeekdayDisabled,
+            "2026-09-13T00:10:00-03:00",
+        );
+    }
+
+    /// Santiago 2026: DST ends Sunday 5 April at 03:00 UTC; local Saturday
+    /// 23:00:00–23:59:59 happens twice (-03:00, then -04:00).
+    #[test]
+    fn santiago_dst_end_2026_repeated_hour_counts_twice() {
+        let w = santiago("23:30:00", "23:45:00", Weekdays::from_bits(SAT));
+        assert_blocked(
+            &w,
+            "2026-04-04T12:00:00-03:00",
+            BlockReason::OutsideHours,
+            "2026-04-04T23:30:00-03:00",
+        );
+        assert_open(&w, "2026-04-04T23:40:00-03:00");
+        // After the first occurrence ends, the second one is next.
+        assert_blocked(
+            &w,
+            "2026-04-04T23:46:00-03:00",
+            BlockReason::OutsideHours,
+            "2026-04-04T23:30:00-04:00",
+        );
+        assert_eq!(
+            closed(&w, at("2026-04-04T23:46:00-03:00"), Language::Es).wait_seconds,
+            44 * 60
+        );
+        assert_open(&w, "2026-04-04T23:40:00-04:00");
+        assert_blocked(
+            &w,
+            "2026-04-04T23:45:01-04:00",
+            BlockReason::OutsideHours,
+            "2026-04-11T23:30:00-04:00",
+        );
+    }
+
+    #[test]
+    fn backward_change_lands_inside_window() {
+        // At 2026-04-05T03:00:00Z local time jumps from 23:59:59 (-03) back to
+        // 23:00:00 (-04), straight into the window.
+        let w = santiago("23:00:00", "23:30:00", Weekdays::from_bits(SAT));
+        assert_blocked(
+            &w,
+            "2026-04-04T23:45:00-03:00",
+            BlockReason::OutsideHours,
+            "2026-04-04T23:00:00-04:00",
+        );
+        assert_eq!(
+            w.next_allowed(at("2026-04-04T23:45:00-03:00")),
+            at("2026-04-05T03:00:00Z")
+        );
+    }
+
+    #[test]
+    fn santiago_dst_end_2026_day_window() {
+        let w = santiago("09:00:00", "18:00:00", Weekdays::ALL);
+        assert_blocked(
+            &w,
+            "2026-04-05T08:00:00-04:00",
+            BlockReason::OutsideHours,
+            "2026-04-05T09:00:00-04:00",
+        );
+        // 14.5 h of wall clock plus the repeated hour.
+        assert_blocked(
+            &w,
+            "2026-04-04T18:30:00-03:00",
+            BlockReason::OutsideHours,
+            "2026-04-05T09:00:00-04:00",
+        );
+        assert_eq!(
+            closed(&w, at("2026-04-04T18:30:00-03:00"), Language::Es).wait_seconds,
+            15 * 3_600 + 30 * 60
+        );
+    }
+
+    #[test]
+    fn santiago_dst_end_2027_repeated_hour() {
+        let w = santiago("23:00:00", "23:59:59", Weekdays::from_bits(SAT));
+        assert_eq!(
+            w.rfc3339(at("2027-04-03T23:59:59-03:00") + 1),
+            "2027-04-03T23:00:00-04:00"
+        );
+        assert_blocked(
+            &w,
+            "2027-04-03T22:00:00-03:00",
+            BlockReason::OutsideHours,
+            "2027-04-03T23:00:00-03:00",
+        );
+        assert_open(&w, "2027-04-03T23:59:59-03:00");
+        assert_open(&w, "2027-04-03T23:00:00-04:00");
+        assert_open(&w, "2027-04-03T23:59:59-04:00");
+        assert_blocked(
+            &w,
+            "2027-04-04T00:00:00-04:00",
+            BlockReason::WeekdayDisabled,
+            "2027-04-10T23:00:00-04:00",
+        );
+    }
+
+    #[test]
+    fn santiago_dst_start_2027_skipped_hour() {
+        let w = santiago("00:00:00", "00:59:59", Weekdays::from_bits(SUN));
+        assert_blocked(
+            &w,
+            "2027-09-04T20:00:00-04:00",
+            BlockReason::WeekdayDisabled,
+            "2027-09-12T00:00:00-03:00",
+        );
+        let w = santiago("00:00:00", "02:00:00", Weekdays::from_bits(SUN));
+        assert_blocked(
+            &w,
+            "2027-09-04T20:00:00-04:00",
+            BlockReason::WeekdayDisabled,
+            "2027-09-05T01:00:00-03:00",
+        );
+        let w = santiago("09:00:00", "18:00:00", Weekdays::ALL);
+        assert_blocked(
+            &w,
+            "2027-09-05T08:59:59-03:00",
+            BlockReason::OutsideHours,
+            "2027-09-05T09:00:00-03:00",
+        );
+    }
+
+    /// Easter Island changes at the same instants, i.e. at 22:00 local.
+    #[test]
+    fn easter_island_dst_2026() {
+        let w = window(
+            "22:00:00",
+            "23:00:00",
+            Weekdays::from_bits(SAT),
+            "Pacific/Easter",
+        );
+        assert_blocked(
+            &w,
+            "2026-09-05T12:00:00-06:00",
+            BlockReason::OutsideHours,
+            "2026-09-05T23:00:00-05:00",
+        );
+        let w = window(
+            "21:30:00",
+            "21:40:00",
+            Weekdays::from_bits(SAT),
+            "Pacific/Easter",
+        );
+        assert_blocked(
+            &w,
+            "2026-04-04T21:41:00-05:00",
+            BlockReason::OutsideHours,
+            "2026-04-04T21:30:00-06:00",
+        );
+    }
+
+    #[test]
+    fn northern_hemisphere_dst_2026() {
+        let w = window(
+            "02:30:00",
+            "03:00:00",
+            Weekdays::from_bits(SUN),
+            "America/New_York",
+        );
+        // 8 March 2026: 02:00–02:59 skipped.
+        assert_blocked(
+            &w,
+            "2026-03-07T12:00:00-05:00",
+            BlockReason::WeekdayDisabled,
+            "2026-03-08T03:00:00-04:00",
+        );
+        let w = window(
+            "02:00:00",
+            "02:10:00",
+            Weekdays::from_bits(SUN),
+            "Europe/Madrid",
+        );
+        // 25 October 2026: 02:00–02:59 happens twice.
+        assert_blocked(
+            &w,
+            "2026-10-25T02:11:00+02:00",
+            BlockReason::OutsideHours,
+            "2026-10-25T02:00:00+01:00",
+        );
+    }
+
+    #[test]
+    fn utc_window() {
+        let w = window("09:00", "17:30", Weekdays::WORKDAYS, "UTC");
+        assert_blocked(
+            &w,
+            "2026-01-01T17:30:01Z",
+            BlockReason::OutsideHours,
+            "2026-01-02T09:00:00+00:00",
+        );
+    }
+
+    #[test]
+    fn extreme_instants_do_not_panic() {
+        let windows = [
+            santiago("09:00:00", "18:00:00", Weekdays::WORKDAYS),
+            santiago("22:00:00", "06:00:00", Weekdays::from_bits(SUN)),
+            window("00:00:00", "00:00:01", Weekdays::from_bits(MON), "UTC"),
+        ];
+        for w in &windows {
+            for t in [
+                i64::MIN,
+                i64::MIN + 1,
+                -1,
+                0,
+                i64::MAX - 1_000_000,
+                i64::MAX,
+            ] {
+                let next = w.next_allowed(t);
+                assert!(next >= t);
+                let _ = w.allows(t);
+                let _ = w.rfc3339(t);
+                if let WindowStatus::Closed(b) = w.status(t, Language::Es) {
+                    assert!(!b.next_allowed.is_empty());
+                }
+            }
+        }
+        assert_eq!(windows[0].next_allowed(i64::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn rfc3339_formats() {
+        let w = santiago("09:00:00", "18:00:00", Weekdays::ALL);
+        assert_eq!(
+            w.rfc3339(at("2026-09-07T12:00:00Z")),
+            "2026-09-07T09:00:00-03:00"
+        );
+        assert_eq!(
+            w.rfc3339(at("2026-07-01T12:00:00Z")),
+            "2026-07-01T08:00:00-04:00"
+        );
+        // Santiago Mean Time (-04:42:45) is not whole minutes: written in UTC.
+        assert_eq!(
+            w.rfc3339(at("1900-01-01T12:00:00Z")),
+            "1900-01-01T12:00:00Z"
+        );
+        let utc = window("09:00:00", "18:00:00", Weekdays::ALL, "UTC");
+        assert_eq!(utc.rfc3339(0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(utc.rfc3339(-1), "1969-12-31T23:59:59+00:00");
+        assert_eq!(utc.rfc3339(253_402_300_800), "+10000-01-01T00:00:00+00:00");
+        assert_eq!(utc.rfc3339(-62_167_219_201), "-0001-12-31T23:59:59+00:00");
+    }
+
+    #[test]
+    fn every_zone_finds_an_opening_within_16_days() {
+        let (start, end) = (time("00:30:00"), time("00:30:01"));
+        for &tz in chrono_tz::TZ_VARIANTS.iter() {
+            let w = Window::new(start, end, Weekdays::from_bits(SUN), tz).unwrap();
+            for from in [
+                "2026-03-15T00:00:00Z",
+                "2026-09-01T00:00:00Z",
+                "2027-10-20T00:00:00Z",
+            ] {
+                let t = at(from);
+                let next = w.next_allowed(t);
+                assert!(w.allows(next), "{tz} from {from}");
+                assert!(!w.allows(next - 1), "{tz} from {from}");
+                assert!(next - t <= 16 * DAY, "{tz} from {from}");
+            }
+        }
+    }
+
+    /// Samoa skipped Friday 30 December 2011 (only with the full tz data).
+    #[test]
+    fn whole_day_skipped() {
+        let Ok(tz) = parse_zone("Pacific/Apia") else {
+            return;
+        };
+        let w = Window::new(
+            time("09:00"),
+            time("18:00"),
+            Weekdays::from_bits(1 << 4),
+            tz,
+        )
+        .unwrap();
+        let next = w.next_allowed(at("2011-12-29T12:00:00-10:00"));
+        assert_eq!(w.rfc3339(next), "2012-01-06T09:00:00+14:00");
+    }
+
+    // --- parsing and errors -------------------------------------------------
+
+    #[test]
+    fn hh_mm_accepted() {
+        assert_eq!(time("09:00"), time("09:00:00"));
+        assert_eq!(time("23:59").seconds(), 23 * 3_600 + 59 * 60);
+        assert_eq!(time("00:00"), TimeOfDay::MIDNIGHT);
+        assert_eq!(time(" 18:30 ").to_string(), "18:30:00");
+        assert_eq!(time("23:59:59").seconds(), 86_399);
+        assert_eq!(TimeOfDay::from_seconds(86_399), Some(time("23:59:59")));
+        assert_eq!(TimeOfDay::from_seconds(86_400), None);
+    }
+
+    #[test]
+    fn invalid_times_refused() {
+        for s in [
+            "24:00:00",
+            "9:00",
+            "12:60:00",
+            "12:00:60",
+            "",
+            "   ",
+            "garbage",
+            "9:00:00",
+            "09:0",
+            "09:00:0",
+            "09-00-00",
+            "0900",
+            "09:00:00:00",
+            "+9:00",
+            "09:00 am",
+            "１２:００",
+            "09:00:00Z",
+            "-1:00:00",
+        ] {
+            let e = parse_time(s).unwrap_err();
+            assert_eq!(
+                e,
+                WindowError::InvalidTime {
+                    value: s.to_string()
+                },
+                "{s:?}"
+            );
+            assert_eq!(e.code(), ProblemCode::InvalidTime);
+            assert!(e.message(Language::Es).contains("HH:MM:SS"));
+            assert!(e.message(Language::Es).contains("00:00:00 a 23:59:59"));
+            assert!(e.message(Language::En).contains("00:00:00 to 23:59:59"));
+        }
+        let long = "x".repeat(500);
+        let message = parse_time(&long).unwrap_err().message(Language::En);
+        assert!(message.len() < 250, "{message}");
+    }
+
+    #[test]
+    fn empty_window() {
+        let t = time("09:00:00");
+        let errors = Window::new(t, t, Weekdays::ALL, Tz::UTC).unwrap_err();
+        assert_eq!(errors, vec![(FieldId::WindowEnd, WindowError::EmptyWindow)]);
+        assert_eq!(errors[0].1.code(), ProblemCode::EmptyWindow);
+        assert!(errors[0].1.message(Language::Es).contains("iguales"));
+    }
+
+    #[test]
+    fn no_weekday() {
+        let errors =
+            Window::new(time("09:00"), time("10:00"), Weekdays::NONE, Tz::UTC).unwrap_err();
+        assert_eq!(errors, vec![(FieldId::Weekdays, WindowError::NoWeekday)]);
+        assert_eq!(errors[0].1.code(), ProblemCode::NoWeekday);
+        assert!(
+            errors[0]
+                .1
+                .message(Language::En)
+                .contains("at least one day")
+        );
+        // Both at once.
+        let errors =
+            Window::new(time("09:00"), time("09:00"), Weekdays::NONE, Tz::UTC).unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                (FieldId::WindowEnd, WindowError::EmptyWindow),
+                (FieldId::Weekdays, WindowError::NoWeekday)
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_zone() {
+        for name in [
+            "Mars/Olympus",
+            "",
+            "America/Santiagoo",
+            "GMT+99",
+            "América/Santiago",
+        ] {
+            let e = parse_zone(name).unwrap_err();
+            assert_eq!(
+                e,
+                WindowError::UnknownTimeZone {
+                    name: name.to_string()
+                }
+            );
+            assert_eq!(e.code(), ProblemCode::UnknownTimeZone);
+            assert!(e.message(Language::Es).contains("America/Santiago"));
+            assert!(e.message(Language::En).contains("IANA"));
+        }
+    }
+
+    #[test]
+    fn known_zones() {
+        assert_eq!(zone("America/Santiago"), Tz::America__Santiago);
+        assert_eq!(zone("america/santiago"), Tz::America__Santiago);
+        assert_eq!(zone(" America/Punta_Arenas "), Tz::America__Punta_Arenas);
+        assert_eq!(zone("UTC"), Tz::UTC);
+        assert_eq!(zone("utc"), Tz::UTC);
+        assert_eq!(zone("Etc/GMT+3").name(), "Etc/GMT+3");
+        assert_eq!(zone("Chile/Continental").name(), "Chile/Continental");
+        for name in [
+            "Pacific/Easter",
+            "Europe/Madrid",
+            "America/New_York",
+            "US/Eastern",
+        ] {
+            assert_eq!(zone(name).name(), name);
+        }
+    }
+
+    // --- properties ---------------------------------------------------------
+
+    /// The zones of the property tests.
+    const ZONES: [&str; 5] = [
+        "America/Santiago",
+        "Pacific/Easter",
+        "UTC",
+        "Europe/Madrid",
+        "America/New_York",
+    ];
+    const START_2026: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+    const END_2027: i64 = 1_830_297_600; // 2028-01-01T00:00:00Z
+
+    /// The rule, written plainly from the spec.
+    fn rule(start: u32, end: u32, days: Weekdays, weekday: u32, w: u32) -> bool {
+        days.allows(weekday)
+            && if start < end {
+                start <= w && w <= end
+            } else {
+                w >= start || w <= end
+            }
+    }
+
+    /// The rule at an instant, through chrono-tz's own local date and time.
+    fn reference_allows(tz: Tz, start: u32, end: u32, days: Weekdays, u: i64) -> bool {
+        let local = tz.timestamp_opt(u, 0).unwrap();
+        rule(
+            start,
+            end,
+            days,
+            local.weekday().num_days_from_monday(),
+            local.num_seconds_from_midnight(),
+        )
+    }
+
+    /// Brute force: second by second from `t`. Exact shortcut: whole UTC
+    /// minutes (every offset and change of these zones in 2026–2028 is whole
+    /// minutes, asserted) are converted once and their 60 seconds tried with
+    /// the plain rule.
+    fn reference_next(tz: Tz, start: u32, end: u32, days: Weekdays, t: i64) -> Option<i64> {
+        let mut u = t;
+        while u.rem_euclid(60) != 0 {
+            if reference_allows(tz, start, end, days, u) {
+                return Some(u);
+            }
+            u += 1;
+        }
+        while u - t <= 16 * DAY {
+            let first = tz.timestamp_opt(u, 0).unwrap();
+            let last = tz.timestamp_opt(u + 59, 0).unwrap();
+            assert_eq!(first.offset().fix(), last.offset().fix());
+            assert_eq!(first.second(), 0);
+            let weekday = first.weekday().num_days_from_monday();
+            let base = first.num_seconds_from_midnight();
+            for s in 0..60 {
+                if rule(start, end, days, weekday, base + s) {
+                    return Some(u + i64::from(s));
+                }
+            }
+            u += 60;
+        }
+        None
+    }
+
+    /// Every offset change of the test zones in 2026–2027, as (zone, instant).
+    fn transitions() -> &'static [(usize, i64)] {
+        static LIST: OnceLock<Vec<(usize, i64)>> = OnceLock::new();
+        LIST.get_or_init(|| {
+            let mut list = Vec::new();
+            for (z, name) in ZONES.iter().enumerate() {
+                let tz = zone(name);
+                let offset = |u: i64| tz.timestamp_opt(u, 0).unwrap().offset().fix();
+                let mut u = START_2026;
+                while u < END_2027 {
+                    if offset(u) != offset(u + 3_600) {
+                        let (mut lo, mut hi) = (u, u + 3_600);
+                        while hi - lo > 1 {
+                            let mid = lo + (hi - lo) / 2;
+                            if offset(mid) == offset(lo) {
+                                lo = mid
+                            } else {
+                                hi = mid
+                            }
+                        }
+                        list.push((z, hi));
+                    }
+                    u += 3_600;
+                }
+            }
+            list
+        })
+    }
+
+    #[test]
+    fn test_zones_have_their_transitions() {
+        let list = transitions();
+        // Santiago, Easter, Madrid and New York change twice a year; UTC never.
+        for (z, name) in ZONES.iter().enumerate() {
+            let n = list.iter().filter(|(zz, _)| *zz == z).count();
+            assert_eq!(n, if *name == "UTC" { 0 } else { 4 }, "{name}");
+        }
+        assert!(list.contains(&(0, at("2026-09-06T04:00:00Z"))));
+        assert!(list.contains(&(0, at("2026-04-05T03:00:00Z"))));
+        assert!(list.contains(&(0, at("2027-09-05T04:00:00Z"))));
+        assert!(list.contains(&(0, at("2027-04-04T03:00:00Z"))));
+    }
+
+    /// Times of day, biased to whole hours and to the hours around midnight
+    /// where the southern changes happen.
+    fn time_of_day() -> impl Strategy<Value = u32> {
+        prop_oneof![
+            3 => 0u32..86_400,
+            2 => (0u32..24).prop_map(|h| h * 3_600),
+            1 => (0u32..24, 0u32..60).prop_map(|(h, m)| h * 3_600 + m * 60),
+            2 => 75_600u32..86_400,
+            2 => 0u32..7_200,
+            1 => (0u32..4).prop_map(|i| [0, 86_399, 1, 86_398][i as usize]),
+        ]
+    }
+
+    fn config() -> impl Strategy<Value = (u32, u32, u8)> {
+        (time_of_day(), time_of_day(), 1u8..=127).prop_filter("start == end", |(s, e, _)| s != e)
+    }
+
+    /// An instant: anywhere in 2026–2027, or within 2 days of a transition.
+    fn case() -> impl Strategy<Value = (usize, i64)> {
+        let anywhere = (0..ZONES.len(), START_2026..END_2027);
+        let near = (any::<prop::sample::Index>(), -2 * DAY..2 * DAY).prop_map(|(i, d)| {
+            let (z, u) = transitions()[i.index(transitions().len())];
+            (z, u + d)
+        });
+        let on_change = (any::<prop::sample::Index>(), -2i64..=2).prop_map(|(i, d)| {
+            let (z, u) = transitions()[i.index(transitions().len())];
+            (z, u + d)
+        });
+        prop_oneof![2 => anywhere, 3 => near, 1 => on_change]
+    }
+
+    fn check_against_reference(
+        z: usize,
+        t: i64,
+        (start, end, bits): (u32, u32, u8),
+    ) -> Result<(), TestCaseError> {
+        let tz = zone(ZONES[z]);
+        let days = Weekdays::from_bits(bits);
+        let w = Window::new(TimeOfDay(start), TimeOfDay(end), days, tz).unwrap();
+        let expected = reference_next(tz, start, end, days, t);
+        prop_assert!(expected.is_some());
+        let got = w.next_allowed(t);
+        prop_assert_eq!(Some(got), expected, "{} from {}", ZONES[z], w.rfc3339(t));
+        prop_assert_eq!(w.allows(t), reference_allows(tz, start, end, days, t));
+        prop_assert!(w.allows(got));
+        match w.status(t, Language::Es) {
+            WindowStatus::Open => prop_assert_eq!(got, t),
+            WindowStatus::Closed(b) => {
+                prop_assert_eq!(b.wait_seconds, (got - t) as u64);
+                prop_assert_eq!(at(&b.next_allowed), got);
+                let local = tz.timestamp_opt(t, 0).unwrap();
+                let day_on = days.allows(local.weekday().num_days_from_monday());
+                prop_assert_eq!(b.reason == BlockReason::OutsideHours, day_on);
+            }
+        }
+        Ok(())
+    }
+
+    /// `rfc3339` agrees with chrono's own formatting.
+    fn check_rfc3339(tz: Tz, u: i64) -> Result<(), TestCaseError> {
+        let w = Window::new(TimeOfDay(0), TimeOfDay(1), Weekdays::ALL, tz).unwrap();
+        let expected = tz
+            .timestamp_opt(u, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        prop_assert_eq!(w.rfc3339(u), expected);
+        Ok(())
+    }
+
+    fn check_no_panic(
+        z: usize,
+        t: i64,
+        (start, end, bits): (u32, u32, u8),
+    ) -> Result<(), TestCaseError> {
+        let days = Weekdays::from_bits(bits);
+        let w = Window::new(TimeOfDay(start), TimeOfDay(end), days, zone(ZONES[z])).unwrap();
+        prop_assert!(w.next_allowed(t) >= t);
+        let _ = w.status(t, Language::En);
+        Ok(())
+    }
+
+    /// `parse_time` against a plain reading of the format.
+    fn check_parse_time(s: &str) -> Result<(), TestCaseError> {
+        let two = |p: &str| {
+            (p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse::<u32>().unwrap())
+        };
+        let parts: Vec<&str> = s.trim().split(':').collect();
+        let expected = match parts.as_slice() {
+            [h, m] => two(h)
+                .zip(two(m))
+                .and_then(|(h, m)| TimeOfDay::from_hms(h, m, 0)),
+            [h, m, s] => match (two(h), two(m), two(s)) {
+                (Some(h), Some(m), Some(s)) => TimeOfDay::from_hms(h, m, s),
+                _ => None,
+            },
+            _ => None,
+        };
+        prop_assert_eq!(parse_time(s).ok(), expected);
+        Ok(())
+    }
+
+    #[test]
+    fn every_zone_parses_by_name_in_any_case() {
+        for &z in chrono_tz::TZ_VARIANTS.iter() {
+            assert_eq!(parse_zone(z.name()), Ok(z));
+            let lower = parse_zone(&z.name().to_ascii_lowercase()).unwrap();
+            assert!(lower.name().eq_ignore_ascii_case(z.name()));
+        }
+    }
+
+    proptest! {
+        // About 2 ms a case in a debug build.
+        #![proptest_config(ProptestConfig::with_cases(1_500))]
+
+        #[test]
+        fn next_allowed_matches_brute_force((z, t) in case(), cfg in config()) {
+            check_against_reference(z, t, cfg)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+        #[test]
+        fn rfc3339_matches_chrono(
+            z in 0..ZONES.len(),
+            u in START_2026 - 400 * DAY..END_2027 + 400 * DAY,
+        ) {
+            check_rfc3339(zone(ZONES[z]), u)?;
+        }
+
+        #[test]
+        fn utc_dates_match_chrono(u in -62_135_596_800i64..253_402_300_800) {
+            check_rfc3339(Tz::UTC, u)?;
+        }
+
+        #[test]
+        fn any_instant_any_window_no_panic(
+            t in any::<i64>(),
+            cfg in config(),
+            z in 0..ZONES.len(),
+        ) {
+            check_no_panic(z, t, cfg)?;
+        }
+
+        #[test]
+        fn parse_never_panics(s in any::<String>()) {
+            let _ = parse_time(&s);
+            let _ = parse_zone(&s);
+        }
+
+        #[test]
+        fn parse_time_matches_plain_definition(
+            s in "[0-9: ]{0,10}|[0-2][0-9]:[0-6][0-9](:[0-6][0-9])?|\\PC{0,9}"
+        ) {
+            check_parse_time(&s)?;
+        }
+    }
+}
