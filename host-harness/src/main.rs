@@ -1,1 +1,232 @@
-fn main() {}
+//! `siptel-sms`: run the Siptel SMS component from the command line.
+
+mod demo;
+mod render;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use siptel_sms::model::{Config, Entity, Outcome};
+use siptel_sms_host::stub::{StubConfig, StubSiptel};
+use siptel_sms_host::{CallOptions, Limits, SiptelSms};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+#[derive(Parser)]
+#[command(
+    name = "siptel-sms",
+    version,
+    about = "The Siptel SMS action, run in a wasmtime sandbox"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start an embedded stub Siptel and run representative sends.
+    Demo {
+        /// Print the outcomes as JSON (WIT names).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send one SMS.
+    Send(CallArgs),
+    /// Validate a config at design time (placeholders accepted, no network).
+    Check(CallArgs),
+    /// Show what would be sent, without network.
+    Preview(CallArgs),
+    /// Print the action's form (fields, defaults, labels, help).
+    Describe {
+        /// Print as JSON (WIT names).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the stub Siptel on a port until interrupted.
+    Stub {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The API key the stub accepts.
+        #[arg(long, default_value = "test-key")]
+        api_key: String,
+        /// Act as if the caller's IP were not registered (requires a RUT).
+        #[arg(long)]
+        require_rut: bool,
+    },
+}
+
+#[derive(Args)]
+struct CallArgs {
+    /// Config JSON file: an object whose keys are the WIT `config` field names.
+    config: PathBuf,
+    /// Entities JSON file: an object of entity name to value.
+    #[arg(long)]
+    entities: Option<PathBuf>,
+    /// Overrides the config's `base-url`.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Evaluate at this RFC 3339 instant instead of now (preview, send).
+    #[arg(long)]
+    at: Option<String>,
+    /// Print the WIT value returned, as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Exit codes: 0 success, 1 error, 2 usage (clap), then one per outcome.
+const EXIT_INVALID: u8 = 3;
+const EXIT_BLOCKED: u8 = 4;
+const EXIT_FAILED: u8 = 5;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Demo { json } => demo::run(json).await,
+        Command::Describe { json } => {
+            let form = load()?.describe().await?.value;
+            print(json, &form, || render::form(&form))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check(args) => {
+            let (config, _) = args.inputs()?;
+            let problems = load()?.check(&config).await?.value;
+            print(args.json, &problems, || render::problems(&problems))?;
+            Ok(if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_INVALID)
+            })
+        }
+        Command::Preview(args) => {
+            let (config, entities) = args.inputs()?;
+            let at = args.at()?;
+            let at_seconds = at.map(|t| {
+                t.duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            });
+            let answer = load()?
+                .preview(&config, &entities, at_seconds, &CallOptions::default())
+                .await?
+                .value;
+            match &answer {
+                Ok(preview) => {
+                    print(args.json, preview, || render::preview(preview))?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(problems) => {
+                    print(args.json, problems, || render::problems(problems))?;
+                    Ok(ExitCode::from(EXIT_INVALID))
+                }
+            }
+        }
+        Command::Send(args) => {
+            let (config, entities) = args.inputs()?;
+            let options = CallOptions {
+                wall_clock: args.at()?,
+            };
+            let outcome = load()?.send(&config, &entities, &options).await?.value;
+            print(args.json, &outcome, || render::outcome(&outcome))?;
+            Ok(exit_code(&outcome))
+        }
+        Command::Stub {
+            port,
+            api_key,
+            require_rut,
+        } => {
+            let config = StubConfig {
+                api_key,
+                ip_registered: !require_rut,
+                ..StubConfig::default()
+            };
+            let stub = StubSiptel::start_on(([127, 0, 0, 1], port).into(), config)
+                .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+            println!("stub Siptel listening on {}", stub.base_url());
+            tokio::task::spawn_blocking(move || stub.wait()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The exit code that tells a script which outcome came.
+pub(crate) fn exit_code(outcome: &Outcome) -> ExitCode {
+    match outcome {
+        Outcome::Sent(_) => ExitCode::SUCCESS,
+        Outcome::Invalid { .. } => ExitCode::from(EXIT_INVALID),
+        Outcome::Blocked(_) => ExitCode::from(EXIT_BLOCKED),
+        Outcome::Failed(_) => ExitCode::from(EXIT_FAILED),
+    }
+}
+
+fn load() -> Result<SiptelSms> {
+    Ok(SiptelSms::builtin(Limits::default())?)
+}
+
+fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", human());
+    }
+    Ok(())
+}
+
+impl CallArgs {
+    fn inputs(&self) -> Result<(Config, Vec<Entity>)> {
+        let mut config: Config = read_json(&self.config, "config")?;
+        if let Some(url) = &self.base_url {
+            config.base_url = Some(url.clone());
+        }
+        let entities = match &self.entities {
+            None => Vec::new(),
+            Some(path) => read_json::<BTreeMap<String, String>>(path, "entities")?
+                .into_iter()
+                .map(|(name, value)| Entity {
+                    name,
+                    value,
+                    kind: None,
+                })
+                .collect(),
+        };
+        Ok((config, entities))
+    }
+
+    fn at(&self) -> Result<Option<SystemTime>> {
+        let Some(at) = &self.at else { return Ok(None) };
+        let parsed = chrono::DateTime::parse_from_rfc3339(at).with_context(|| {
+            format!("--at {at:?} is not an RFC 3339 instant (e.g. 2026-09-07T09:00:00-03:00)")
+        })?;
+        match u64::try_from(parsed.timestamp()) {
+            Ok(s) => Ok(Some(
+                SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s),
+            )),
+            Err(_) => bail!("--at {at:?} is before 1970"),
+        }
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("the {what} file {} is not valid", path.display()))
+}

@@ -1,0 +1,410 @@
+//! Loading the component once and calling it in sandboxed, per-call stores.
+
+use crate::bindings::{SmsAction, SmsActionPre};
+use crate::egress::{Authority, Egress};
+use siptel_sms::model::{ActionForm, Config, Entity, Outcome, Problem, SendPreview};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, ResourceLimiter, Store, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// How often the epoch advances: the granularity of call deadlines.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Sandbox limits applied to every call.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Longest a `check`, `preview` or `describe` call may run, and the least a
+    /// `send` may (a `send` also gets its config's `deadline-ms` plus 5 s).
+    pub call_timeout: Duration,
+    /// Largest linear memory of one instance, in bytes.
+    pub memory_bytes: usize,
+    /// Bytes of guest stdout and of stderr kept per call (the rest is refused).
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            call_timeout: Duration::from_secs(10),
+            memory_bytes: 16 << 20,
+            output_bytes: 64 << 10,
+        }
+    }
+}
+
+/// Per-call choices of the host.
+#[derive(Clone, Debug, Default)]
+pub struct CallOptions {
+    /// Wall-clock instant the guest sees at the start of the call (it then
+    /// advances in real time); `None` is the real clock. Tests use it to
+    /// place a send inside or outside the sending window.
+    pub wall_clock: Option<SystemTime>,
+}
+
+/// The action's answer plus what the sandbox observed during the call.
+#[derive(Clone, Debug)]
+pub struct Called<T> {
+    /// The action's own answer.
+    pub value: T,
+    /// Guest stdout (lossy UTF-8, size-capped).
+    pub stdout: String,
+    /// Guest stderr (lossy UTF-8, size-capped).
+    pub stderr: String,
+    /// Outgoing requests refused by the egress policy (`scheme://host:port`).
+    pub denied: Vec<String>,
+}
+
+/// A failure of the host, distinct from the action's own outcomes.
+#[derive(Debug)]
+pub enum HostError {
+    /// The component could not be read, compiled or linked.
+    Load(String),
+    /// The call ran past its deadline and was stopped.
+    Timeout(Duration),
+    /// The guest tried to grow memory past the limit (bytes).
+    MemoryLimit(usize),
+    /// The guest trapped.
+    Trap(String),
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostError::Load(e) => write!(f, "cannot load the component: {e}"),
+            HostError::Timeout(d) => write!(f, "the component ran past its {d:?} deadline"),
+            HostError::MemoryLimit(n) => {
+                write!(f, "the component exceeded its {n}-byte memory limit")
+            }
+            HostError::Trap(e) => write!(f, "the component trapped: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for HostError {}
+
+/// The loaded component: compile once, call many times, from many tasks.
+pub struct SiptelSms {
+    engine: Engine,
+    pre: SmsActionPre<CallState>,
+    limits: Limits,
+    ticker: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl SiptelSms {
+    /// Loads the component that `build.rs` built from this workspace.
+    pub fn builtin(limits: Limits) -> Result<Self, HostError> {
+        Self::from_file(crate::BUILTIN_WASM, limits)
+    }
+
+    /// Loads a component from a `.wasm` file.
+    pub fn from_file(path: impl AsRef<Path>, limits: Limits) -> Result<Self, HostError> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).map_err(|e| HostError::Load(format!("{}: {e}", path.display())))?;
+        Self::from_bytes(&bytes, limits)
+    }
+
+    /// Loads a component from its bytes.
+    pub fn from_bytes(wasm: &[u8], limits: Limits) -> Result<Self, HostError> {
+        let load = |e: wasmtime::Error| HostError::Load(format!("{e:#}"));
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(load)?;
+        let component = Component::from_binary(&engine, wasm).map_err(load)?;
+        let mut linker = Linker::<CallState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(load)?;
+        let pre = linker.instantiate_pre(&component).map_err(load)?;
+        let pre = SmsActionPre::new(pre).map_err(load)?;
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let (engine, stop) = (engine.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("siptel-sms-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| HostError::Load(format!("epoch thread: {e}")))?
+        };
+        Ok(SiptelSms {
+            engine,
+            pre,
+            limits,
+            ticker: Some(ticker),
+            stop,
+        })
+    }
+
+    /// The limits every call runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// `send`: validates, checks the window, sends through Siptel.
+    pub async fn send(
+        &self,
+        config: &Config,
+        entities: &[Entity],
+        options: &CallOptions,
+    ) -> Result<Called<Outcome>, HostError> {
+        let deadline_ms = config
+            .deadline_ms
+            .unwrap_or(siptel_sms::describe::DEFAULT_DEADLINE_MS);
+        let timeout = self
+            .limits
+            .call_timeout
+            .max(Duration::from_millis(u64::from(deadline_ms)) + Duration::from_secs(5));
+        let (wit_config, wit_entities) = (config.clone().into(), wit_entities(entities));
+        self.call(config, options, timeout, async |action, store| {
+            let outcome = action
+                .siptel_sms_action()
+                .call_send(store, &wit_config, &wit_entities)
+                .await?;
+            Ok(outcome.into())
+        })
+        .await
+    }
+
+    /// `check`: design-time validation.
+    pub async fn check(&self, config: &Config) -> Result<Called<Vec<Problem>>, HostError> {
+        let wit_config = config.clone().into();
+        self.call(
+            config,
+            &CallOptions::default(),
+            self.limits.call_timeout,
+            async |action, store| {
+                let problems = action
+                    .siptel_sms_action()
+                    .call_check(store, &wit_config)
+                    .await?;
+                Ok(problems.into_iter().map(Into::into).collect())
+            },
+        )
+        .await
+    }
+
+    /// `preview` at `at` (Unix seconds; `None` is the guest's clock).
+    pub async fn preview(
+        &self,
+        config: &Config,
+        entities: &[Entity],
+        at: Option<i64>,
+        options: &CallOptions,
+    ) -> Result<Called<Result<SendPreview, Vec<Problem>>>, HostError> {
+        let (wit_config, wit_entities) = (config.clone().into(), wit_entities(entities));
+        let at = at.map(
+            |s| wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime {
+                seconds: u64::try_from(s).unwrap_or(0),
+                nanoseconds: 0,
+            },
+        );
+        self.call(
+            config,
+            options,
+            self.limits.call_timeout,
+            async |action, store| {
+                let answer = action
+                    .siptel_sms_action()
+                    .call_preview(store, &wit_config, &wit_entities, at)
+                    .await?;
+                Ok(answer
+                    .map(Into::into)
+                    .map_err(|problems| problems.into_iter().map(Into::into).collect()))
+            },
+        )
+        .await
+    }
+
+    /// `describe`: the action's form.
+    pub async fn describe(&self) -> Result<Called<ActionForm>, HostError> {
+        let config = Config::default();
+        self.call(
+            &config,
+            &CallOptions::default(),
+            self.limits.call_timeout,
+            async |action, store| {
+                Ok(action
+                    .siptel_sms_action()
+                    .call_describe(store)
+                    .await?
+                    .into())
+            },
+        )
+        .await
+    }
+
+    /// Runs one export in a fresh store: deadline, memory limit, captured
+    /// output, and egress limited to the config's Siptel authority.
+    async fn call<T>(
+        &self,
+        config: &Config,
+        options: &CallOptions,
+        timeout: Duration,
+        run: impl AsyncFnOnce(&SmsAction, &mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<Called<T>, HostError> {
+        let stdout = MemoryOutputPipe::new(self.limits.output_bytes);
+        let stderr = MemoryOutputPipe::new(self.limits.output_bytes);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone()).stderr(stderr.clone());
+        if let Some(at) = options.wall_clock {
+            wasi.wall_clock(OffsetClock::starting_at(at));
+        }
+        let base_url = config
+            .base_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or(siptel_sms::siptel::DEFAULT_BASE_URL);
+        let state = CallState {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            egress: Egress::new(Authority::of_base_url(base_url)),
+            limiter: MemoryLimiter {
+                limit: self.limits.memory_bytes,
+                refused: false,
+            },
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+
+        let work = async {
+            let action = self.pre.instantiate_async(&mut store).await?;
+            run(&action, &mut store).await
+        };
+        // Epochs stop code that runs; the timer stops code blocked in the host.
+        let result = tokio::time::timeout(timeout + EPOCH_TICK * 2, work).await;
+        let captured =
+            |pipe: &MemoryOutputPipe| String::from_utf8_lossy(&pipe.contents()).into_owned();
+        let value = match result {
+            Err(_elapsed) => return Err(HostError::Timeout(timeout)),
+            Ok(Ok(value)) => value,
+            Ok(Err(error)) => {
+                return Err(if store.data().limiter.refused {
+                    HostError::MemoryLimit(self.limits.memory_bytes)
+                } else if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                    HostError::Timeout(timeout)
+                } else {
+                    HostError::Trap(format!("{error:#}"))
+                });
+            }
+        };
+        Ok(Called {
+            value,
+            stdout: captured(&stdout),
+            stderr: captured(&stderr),
+            denied: std::mem::take(&mut store.data_mut().egress.denied),
+        })
+    }
+}
+
+impl Drop for SiptelSms {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+    }
+}
+
+fn wit_entities(entities: &[Entity]) -> Vec<crate::bindings::siptel::sms::types::Entity> {
+    entities.iter().cloned().map(Into::into).collect()
+}
+
+/// What a call's `Store` holds.
+struct CallState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    egress: Egress,
+    limiter: MemoryLimiter,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.egress,
+        }
+    }
+}
+
+/// Refuses memory growth past the limit and remembers that it did, so a
+/// resulting trap is reported as the limit it is.
+struct MemoryLimiter {
+    limit: usize,
+    refused: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.limit;
+        self.refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// A wall clock that starts at a chosen instant and advances in real time.
+struct OffsetClock {
+    start: Duration,
+    started: Instant,
+}
+
+impl OffsetClock {
+    fn starting_at(at: SystemTime) -> Self {
+        OffsetClock {
+            start: at.duration_since(UNIX_EPOCH).unwrap_or_default(),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl HostWallClock for OffsetClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+
+    fn now(&self) -> Duration {
+        self.start + self.started.elapsed()
+    }
+}

@@ -1,0 +1,30 @@
+//! Host for the `siptel:sms` component: load it once, call it many times,
+//! from any number of tasks.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), siptel_sms_host::HostError> {
+//! use siptel_sms_host::{SiptelSms, Limits, CallOptions};
+//! use siptel_sms::model::Config;
+//!
+//! let action = SiptelSms::builtin(Limits::default())?;
+//! let config: Config = serde_json::from_str(r#"{"api-key": "k", "sender": "56912345678"}"#).unwrap();
+//! let problems = action.check(&config).await?.value;
+//! # Ok(()) }
+//! ```
+//!
+//! Every call runs in a fresh `Store` with a deadline (epoch interruption), a
+//! memory limit and captured, size-capped guest output; outgoing HTTP passes
+//! one egress policy (only the configured Siptel base URL). The outer
+//! `Result` is the host's (trap, timeout, limit); the value is the action's.
+
+mod bindings;
+mod egress;
+mod host;
+
+pub mod stub;
+
+pub use egress::Authority;
+pub use host::{CallOptions, Called, HostError, Limits, SiptelSms};
+
+/// Path of the guest component built by `build.rs` (release profile).
+pub const BUILTIN_WASM: &str = env!("SIPTEL_SMS_WASM");

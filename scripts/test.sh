@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Every check CI runs: format, lints (host and wasm32 guest), native unit and
+# property tests, the component build, harness tests against the stub Siptel,
+# and the check of the component's world against wit/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (host, native guest logic)"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+step "clippy (guest for wasm32-wasip2)"
+cargo clippy --locked --package siptel-sms --lib --target wasm32-wasip2 -- -D warnings
+
+step "tests: native logic, component build, harness against the stub, world check"
+cargo test --locked --workspace

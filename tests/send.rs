@@ -1,0 +1,148 @@
+//! End to end: the real `.wasm` in wasmtime, sending to the stub Siptel over
+//! loopback HTTP through `wasi:http`.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use siptel_sms::model::{Outcome, ProblemCode};
+
+#[tokio::test]
+async fn sends_a_message_and_the_stub_records_the_exact_request() {
+    let stub = stub();
+    let config = config(&stub);
+    let called = send(&config, &[]).await;
+
+    let Outcome::Sent(receipt) = &called.value else {
+        panic!("expected sent, got {:?}", called.value)
+    };
+    assert_eq!(receipt.attempts, 1);
+    assert_eq!(receipt.segments, 1);
+    assert!(receipt.id.starts_with("sms_"), "{receipt:?}");
+
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/v1/sms");
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(request.header("accept"), Some("application/json"));
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {}", stub_key()).as_str())
+    );
+    assert_eq!(
+        request.header("user-agent"),
+        Some(concat!("siptel-sms/", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(
+        request.header("idempotency-key"),
+        Some(receipt.idempotency_key.as_str())
+    );
+    assert_eq!(request.header("x-siptel-rut"), None);
+    assert_eq!(
+        request.json(),
+        Some(json!({
+            "sender": "56912345678",
+            "recipient": "56987654321",
+            "message": "Hola Ana, su hora es el lunes 10:30.",
+            "encoding": "gsm7",
+        }))
+    );
+    assert_eq!(stub.sent_count(), 1);
+    assert!(called.denied.is_empty());
+}
+
+#[tokio::test]
+async fn flow_variables_are_rendered_before_sending() {
+    let stub = stub();
+    let mut config = config(&stub);
+    config.recipient = "{{ customer_phone }}".into();
+    config.message = Some("Hola {{name}}, ¿confirma su hora?".into());
+    let called = send(
+        &config,
+        &entities(&[("customer_phone", "+56 9 8765 4321"), ("name", "Ana")]),
+    )
+    .await;
+
+    assert!(
+        matches!(called.value, Outcome::Sent(_)),
+        "{:?}",
+        called.value
+    );
+    let body = stub.requests()[0].json().unwrap();
+    assert_eq!(body["recipient"], "56987654321");
+    assert_eq!(body["message"], "Hola Ana, ¿confirma su hora?");
+    assert_eq!(body["encoding"], "gsm7");
+}
+
+#[tokio::test]
+async fn an_invalid_config_gets_every_problem_and_sends_nothing() {
+    let stub = stub();
+    let mut config = config(&stub);
+    config.api_key = String::new();
+    config.recipient = "56221234567".into();
+    config.message = Some("Hola {{nombre}}".into());
+    let called = send(&config, &[]).await;
+
+    let Outcome::Invalid { problems } = &called.value else {
+        panic!("expected invalid, got {:?}", called.value)
+    };
+    let codes: Vec<_> = problems.iter().map(|p| p.code).collect();
+    assert_eq!(
+        codes,
+        [
+            ProblemCode::Required,
+            ProblemCode::NotMobile,
+            ProblemCode::MissingVariable
+        ],
+        "{problems:#?}"
+    );
+    assert_eq!(stub.request_count(), 0);
+}
+
+#[tokio::test]
+async fn the_api_key_never_appears_in_outcomes_or_guest_output() {
+    const SENTINEL: &str = "SENTINEL-key-7f3a9c";
+    let stub = stub();
+    let mut config = config(&stub);
+    config.api_key = SENTINEL.into();
+
+    // Refused by Siptel (401), then invalid, then the design-time check.
+    let refused = send(&config, &[]).await;
+    assert!(
+        matches!(refused.value, Outcome::Failed(_)),
+        "{:?}",
+        refused.value
+    );
+    config.sender = "not a number".into();
+    let invalid = send(&config, &[]).await;
+    assert!(
+        matches!(invalid.value, Outcome::Invalid { .. }),
+        "{:?}",
+        invalid.value
+    );
+    let checked = action().check(&config).await.unwrap();
+
+    let texts = [
+        serde_json::to_string(&refused.value).unwrap(),
+        refused.stdout,
+        refused.stderr,
+        serde_json::to_string(&invalid.value).unwrap(),
+        invalid.stdout,
+        invalid.stderr,
+        serde_json::to_string(&checked.value).unwrap(),
+        format!("{config:?}"),
+    ];
+    for text in texts {
+        assert!(!text.contains(SENTINEL), "the API key leaked: {text}");
+    }
+    // It did reach Siptel, where it belongs.
+    assert_eq!(
+        stub.requests()[0].header("authorization"),
+        Some(format!("Bearer {SENTINEL}").as_str())
+    );
+}
