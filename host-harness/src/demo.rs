@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde::Serialize;
 use siptel_sms::model::{CampaignVariable, Config, Entity, Outcome, Weekdays};
 use siptel_sms_host::stub::{Scripted, StubConfig, StubSiptel};
-use siptel_sms_host::{CallOptions, Limits, SiptelSms};
+use siptel_sms_host::{CallOptions, HostOptions, SiptelSms};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -52,9 +52,12 @@ fn entities() -> Vec<Entity> {
 
 pub async fn run(json: bool) -> Result<ExitCode> {
     let stub = StubSiptel::start(StubConfig::default())?;
-    let action = SiptelSms::builtin(Limits::default())?;
+    let action = SiptelSms::builtin(HostOptions::default())?;
     let entities = entities();
-    let now = CallOptions::default();
+    let now = CallOptions {
+        siptel_base_url: Some(stub.base_url()),
+        wall_clock: None,
+    };
     let mut results = Vec::new();
 
     let mut run = async |scenario: &'static str,
@@ -132,6 +135,7 @@ pub async fn run(json: bool) -> Result<ExitCode> {
         vec![],
         &CallOptions {
             wall_clock: Some(saturday),
+            ..now.clone()
         },
     )
     .await?;

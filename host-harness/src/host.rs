@@ -40,9 +40,31 @@ impl Default for Limits {
     }
 }
 
+/// What the embedding platform decides, for every call.
+#[derive(Clone, Debug)]
+pub struct HostOptions {
+    /// The only Siptel base URL calls may reach: outgoing requests to any
+    /// other scheme, host or port are refused (whatever the config says).
+    pub siptel_base_url: String,
+    /// Sandbox limits.
+    pub limits: Limits,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        HostOptions {
+            siptel_base_url: siptel_sms::siptel::DEFAULT_BASE_URL.into(),
+            limits: Limits::default(),
+        }
+    }
+}
+
 /// Per-call choices of the host.
 #[derive(Clone, Debug, Default)]
 pub struct CallOptions {
+    /// Overrides `HostOptions::siptel_base_url` for this call (a platform
+    /// serving several Siptel endpoints, or a test with its own stub).
+    pub siptel_base_url: Option<String>,
     /// Wall-clock instant the guest sees at the start of the call (it then
     /// advances in real time); `None` is the real clock. Tests use it to
     /// place a send inside or outside the sending window.
@@ -94,27 +116,27 @@ impl std::error::Error for HostError {}
 pub struct SiptelSms {
     engine: Engine,
     pre: SmsActionPre<CallState>,
-    limits: Limits,
+    options: HostOptions,
     ticker: Option<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
 }
 
 impl SiptelSms {
     /// Loads the component that `build.rs` built from this workspace.
-    pub fn builtin(limits: Limits) -> Result<Self, HostError> {
-        Self::from_file(crate::BUILTIN_WASM, limits)
+    pub fn builtin(options: HostOptions) -> Result<Self, HostError> {
+        Self::from_file(crate::BUILTIN_WASM, options)
     }
 
     /// Loads a component from a `.wasm` file.
-    pub fn from_file(path: impl AsRef<Path>, limits: Limits) -> Result<Self, HostError> {
+    pub fn from_file(path: impl AsRef<Path>, options: HostOptions) -> Result<Self, HostError> {
         let path = path.as_ref();
         let bytes =
             std::fs::read(path).map_err(|e| HostError::Load(format!("{}: {e}", path.display())))?;
-        Self::from_bytes(&bytes, limits)
+        Self::from_bytes(&bytes, options)
     }
 
     /// Loads a component from its bytes.
-    pub fn from_bytes(wasm: &[u8], limits: Limits) -> Result<Self, HostError> {
+    pub fn from_bytes(wasm: &[u8], options: HostOptions) -> Result<Self, HostError> {
         let load = |e: wasmtime::Error| HostError::Load(format!("{e:#}"));
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
@@ -143,15 +165,15 @@ impl SiptelSms {
         Ok(SiptelSms {
             engine,
             pre,
-            limits,
+            options,
             ticker: Some(ticker),
             stop,
         })
     }
 
-    /// The limits every call runs under.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
+    /// The options every call runs under.
+    pub fn options(&self) -> &HostOptions {
+        &self.options
     }
 
     /// `send`: validates, checks the window, sends through Siptel.
@@ -165,11 +187,12 @@ impl SiptelSms {
             .deadline_ms
             .unwrap_or(siptel_sms::describe::DEFAULT_DEADLINE_MS);
         let timeout = self
+            .options
             .limits
             .call_timeout
             .max(Duration::from_millis(u64::from(deadline_ms)) + Duration::from_secs(5));
         let (wit_config, wit_entities) = (config.clone().into(), wit_entities(entities));
-        self.call(config, options, timeout, async |action, store| {
+        self.call(options, timeout, async |action, store| {
             let outcome = action
                 .siptel_sms_action()
                 .call_send(store, &wit_config, &wit_entities)
@@ -183,9 +206,8 @@ impl SiptelSms {
     pub async fn check(&self, config: &Config) -> Result<Called<Vec<Problem>>, HostError> {
         let wit_config = config.clone().into();
         self.call(
-            config,
             &CallOptions::default(),
-            self.limits.call_timeout,
+            self.options.limits.call_timeout,
             async |action, store| {
                 let problems = action
                     .siptel_sms_action()
@@ -213,9 +235,8 @@ impl SiptelSms {
             },
         );
         self.call(
-            config,
             options,
-            self.limits.call_timeout,
+            self.options.limits.call_timeout,
             async |action, store| {
                 let answer = action
                     .siptel_sms_action()
@@ -231,11 +252,9 @@ impl SiptelSms {
 
     /// `describe`: the action's form.
     pub async fn describe(&self) -> Result<Called<ActionForm>, HostError> {
-        let config = Config::default();
         self.call(
-            &config,
             &CallOptions::default(),
-            self.limits.call_timeout,
+            self.options.limits.call_timeout,
             async |action, store| {
                 Ok(action
                     .siptel_sms_action()
@@ -251,30 +270,28 @@ impl SiptelSms {
     /// output, and egress limited to the config's Siptel authority.
     async fn call<T>(
         &self,
-        config: &Config,
         options: &CallOptions,
         timeout: Duration,
         run: impl AsyncFnOnce(&SmsAction, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<Called<T>, HostError> {
-        let stdout = MemoryOutputPipe::new(self.limits.output_bytes);
-        let stderr = MemoryOutputPipe::new(self.limits.output_bytes);
+        let stdout = MemoryOutputPipe::new(self.options.limits.output_bytes);
+        let stderr = MemoryOutputPipe::new(self.options.limits.output_bytes);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(stdout.clone()).stderr(stderr.clone());
         if let Some(at) = options.wall_clock {
             wasi.wall_clock(OffsetClock::starting_at(at));
         }
-        let base_url = config
-            .base_url
+        let base_url = options
+            .siptel_base_url
             .as_deref()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or(siptel_sms::siptel::DEFAULT_BASE_URL);
+            .unwrap_or(&self.options.siptel_base_url);
         let state = CallState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             egress: Egress::new(Authority::of_base_url(base_url)),
             limiter: MemoryLimiter {
-                limit: self.limits.memory_bytes,
+                limit: self.options.limits.memory_bytes,
                 refused: false,
             },
         };
@@ -297,7 +314,7 @@ impl SiptelSms {
             Ok(Ok(value)) => value,
             Ok(Err(error)) => {
                 return Err(if store.data().limiter.refused {
-                    HostError::MemoryLimit(self.limits.memory_bytes)
+                    HostError::MemoryLimit(self.options.limits.memory_bytes)
                 } else if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
                     HostError::Timeout(timeout)
                 } else {

@@ -3,10 +3,10 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), siptel_sms_host::HostError> {
-//! use siptel_sms_host::{SiptelSms, Limits, CallOptions};
+//! use siptel_sms_host::{SiptelSms, HostOptions, CallOptions};
 //! use siptel_sms::model::Config;
 //!
-//! let action = SiptelSms::builtin(Limits::default())?;
+//! let action = SiptelSms::builtin(HostOptions::default())?;
 //! let config: Config = serde_json::from_str(r#"{"api-key": "k", "sender": "56912345678"}"#).unwrap();
 //! let problems = action.check(&config).await?.value;
 //! # Ok(()) }
@@ -24,7 +24,7 @@ mod host;
 pub mod stub;
 
 pub use egress::Authority;
-pub use host::{CallOptions, Called, HostError, Limits, SiptelSms};
+pub use host::{CallOptions, Called, HostError, HostOptions, Limits, SiptelSms};
 
 /// Path of the guest component built by `build.rs` (release profile).
 pub const BUILTIN_WASM: &str = env!("SIPTEL_SMS_WASM");

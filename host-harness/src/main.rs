@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use siptel_sms::model::{Config, Entity, Outcome};
 use siptel_sms_host::stub::{StubConfig, StubSiptel};
-use siptel_sms_host::{CallOptions, Limits, SiptelSms};
+use siptel_sms_host::{CallOptions, HostOptions, SiptelSms};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -65,7 +65,8 @@ struct CallArgs {
     /// Entities JSON file: an object of entity name to value.
     #[arg(long)]
     entities: Option<PathBuf>,
-    /// Overrides the config's `base-url`.
+    /// Siptel base URL: overrides the config's `base-url` and is the only
+    /// place the sandbox may reach (default https://api.siptel.cl).
     #[arg(long)]
     base_url: Option<String>,
     /// Evaluate at this RFC 3339 instant instead of now (preview, send).
@@ -125,7 +126,7 @@ async fn run(command: Command) -> Result<ExitCode> {
                     .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             });
             let answer = load()?
-                .preview(&config, &entities, at_seconds, &CallOptions::default())
+                .preview(&config, &entities, at_seconds, &args.options(None))
                 .await?
                 .value;
             match &answer {
@@ -141,9 +142,7 @@ async fn run(command: Command) -> Result<ExitCode> {
         }
         Command::Send(args) => {
             let (config, entities) = args.inputs()?;
-            let options = CallOptions {
-                wall_clock: args.at()?,
-            };
+            let options = args.options(args.at()?);
             let outcome = load()?.send(&config, &entities, &options).await?.value;
             print(args.json, &outcome, || render::outcome(&outcome))?;
             Ok(exit_code(&outcome))
@@ -178,7 +177,7 @@ pub(crate) fn exit_code(outcome: &Outcome) -> ExitCode {
 }
 
 fn load() -> Result<SiptelSms> {
-    Ok(SiptelSms::builtin(Limits::default())?)
+    Ok(SiptelSms::builtin(HostOptions::default())?)
 }
 
 fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {
@@ -208,6 +207,15 @@ impl CallArgs {
                 .collect(),
         };
         Ok((config, entities))
+    }
+
+    /// The egress allowance follows `--base-url`: the person running the CLI
+    /// is the host operator.
+    fn options(&self, wall_clock: Option<SystemTime>) -> CallOptions {
+        CallOptions {
+            siptel_base_url: self.base_url.clone(),
+            wall_clock,
+        }
     }
 
     fn at(&self) -> Result<Option<SystemTime>> {

@@ -6,13 +6,15 @@
 
 use siptel_sms::model::{Config, Entity, Outcome, Weekdays};
 use siptel_sms_host::stub::{StubConfig, StubSiptel};
-use siptel_sms_host::{CallOptions, Called, Limits, SiptelSms};
+use siptel_sms_host::{CallOptions, Called, HostOptions, SiptelSms};
 use std::sync::OnceLock;
 
 /// The component, compiled once for this test binary.
 pub fn action() -> &'static SiptelSms {
     static ACTION: OnceLock<SiptelSms> = OnceLock::new();
-    ACTION.get_or_init(|| SiptelSms::builtin(Limits::default()).expect("the built component loads"))
+    ACTION.get_or_init(|| {
+        SiptelSms::builtin(HostOptions::default()).expect("the built component loads")
+    })
 }
 
 /// The API key the default stub accepts.
@@ -54,9 +56,18 @@ pub fn entities(pairs: &[(&str, &str)]) -> Vec<Entity> {
         .collect()
 }
 
-/// Sends with the real clock; a host error fails the test with its message.
+/// Sends with the real clock, egress allowed to the config's base URL (the
+/// test's stub); a host error fails the test with its message.
 pub async fn send(config: &Config, entities: &[Entity]) -> Called<Outcome> {
-    send_with(config, entities, &CallOptions::default()).await
+    send_with(
+        config,
+        entities,
+        &CallOptions {
+            siptel_base_url: config.base_url.clone(),
+            ..CallOptions::default()
+        },
+    )
+    .await
 }
 
 /// Sends with explicit call options.
