@@ -10,10 +10,11 @@ pub const DEFAULT_BASE_DELAY_MS: u64 = 250;
 /// lets several retries fit in the default 30 s deadline instead of one long
 /// sleep eating the budget.
 pub const DEFAULT_MAX_DELAY_MS: u64 = 8_000;
-/// Attempts of one send when the config gives none (`max-attempts`).
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Attempts of one send when the config gives none (`max-attempts`); the
+/// config's defaults live in `describe`, the form that shows them.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = crate::describe::DEFAULT_MAX_ATTEMPTS as u32;
 /// Time budget of one send when the config gives none (`deadline-ms`).
-pub const DEFAULT_DEADLINE_MS: u64 = 30_000;
+pub const DEFAULT_DEADLINE_MS: u64 = crate::describe::DEFAULT_DEADLINE_MS as u64;
 
 /// How one send retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -29,6 +29,8 @@
 //! `POST /_stub/script`, `POST /_stub/reset`, `GET`/`POST /_stub/config`.
 //! Control requests are neither recorded nor scripted.
 
+use siptel_sms::encoding::is_gsm7;
+use siptel_sms::model::Encoding;
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::fmt;
@@ -831,7 +833,7 @@ fn check_send(
                 ));
             };
             let text = render_campaign(campaign, variables)?;
-            let encoding = if text.chars().all(|c| gsm7_septets(c).is_some()) {
+            let encoding = if text.chars().all(is_gsm7) {
                 Encoding::Gsm7
             } else {
                 Encoding::Ucs2
@@ -1003,7 +1005,7 @@ fn parse_body(route: &Route, body: &[u8]) -> Result<Send, Answer> {
         if message.is_empty() {
             return Err(invalid_request("`message` must not be empty"));
         }
-        if *encoding == Encoding::Gsm7 && !message.chars().all(|c| gsm7_septets(c).is_some()) {
+        if *encoding == Encoding::Gsm7 && !message.chars().all(is_gsm7) {
             return Err(invalid_request(
                 "`message` has characters outside GSM-7 but `encoding` is gsm7",
             ));
@@ -1114,91 +1116,17 @@ fn scan_template(template: &str) -> Vec<Piece<'_>> {
 
 /// A RUT in normalised form (`12345678-5`: digits without dots or leading zero,
 /// a dash, the check digit with upper-case `K`) whose check digit is right.
+/// The stub plays Siptel, but the modulo-11 rule is the component's own.
 fn valid_rut(rut: &str) -> bool {
-    let Some((number, check)) = rut.split_once('-') else {
-        return false;
-    };
-    if number.is_empty()
-        || number.len() > 8
-        || number.starts_with('0')
-        || !number.bytes().all(|b| b.is_ascii_digit())
-    {
-        return false;
-    }
-    let sum: u32 = number
-        .bytes()
-        .rev()
-        .zip([2, 3, 4, 5, 6, 7].into_iter().cycle())
-        .map(|(digit, factor)| u32::from(digit - b'0') * factor)
-        .sum();
-    let expected = match 11 - sum % 11 {
-        11 => '0',
-        10 => 'K',
-        d => char::from(b'0' + d as u8),
-    };
-    check.len() == 1 && check.starts_with(expected)
+    siptel_sms::rut::normalize(rut).is_ok_and(|normalised| normalised == rut)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Encoding {
-    Gsm7,
-    Ucs2,
-}
-
-impl Encoding {
-    fn as_str(self) -> &'static str {
-        match self {
-            Encoding::Gsm7 => "gsm7",
-            Encoding::Ucs2 => "ucs2",
-        }
-    }
-}
-
-const GSM7_BASIC: &str = concat!(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?",
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà",
-);
-const GSM7_EXTENSION: &str = "\u{c}^{}\\[~]|€";
-
-/// Septets a character takes in GSM-7 (2 for the extension table), `None` if
-/// GSM-7 cannot encode it.
-fn gsm7_septets(c: char) -> Option<u32> {
-    if GSM7_BASIC.contains(c) {
-        Some(1)
-    } else if GSM7_EXTENSION.contains(c) {
-        Some(2)
-    } else {
-        None
-    }
-}
-
-/// SMS segments for `text`: GSM-7 160 septets single, 153 per part;
-/// UCS-2 70 code units single, 67 per part. A character is never split
-/// between parts (escape pairs, surrogate pairs).
+/// SMS segments for `text` as Siptel bills them (at least one), counted by
+/// the component's encoding module: one definition of carrier segmenting.
 fn segments(text: &str, encoding: Encoding) -> u32 {
-    let (single, part) = match encoding {
-        Encoding::Gsm7 => (160, 153),
-        Encoding::Ucs2 => (70, 67),
-    };
-    let cost = |c: char| match encoding {
-        Encoding::Gsm7 => gsm7_septets(c).unwrap_or(1),
-        Encoding::Ucs2 => c.len_utf16() as u32,
-    };
-    let total: u32 = text.chars().map(cost).sum();
-    if total <= single {
-        return 1;
-    }
-    let mut parts = 1;
-    let mut used = 0;
-    for c in text.chars() {
-        let c = cost(c);
-        if used + c > part {
-            parts += 1;
-            used = 0;
-        }
-        used += c;
-    }
-    parts
+    siptel_sms::encoding::analyze(text, encoding == Encoding::Ucs2)
+        .segments
+        .max(1)
 }
 
 // ---------------------------------------------------------------------------
