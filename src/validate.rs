@@ -304,7 +304,15 @@ impl<'a> Validator<'a> {
         }
 
         let window = self.window(config);
-        let content = self.content(config);
+        // Checked in every mode, so a campaign config hears of it too.
+        let max_segments = self.in_range(
+            FieldId::MaxSegments,
+            config.max_segments.map(u32::from),
+            u32::from(DEFAULT_MAX_SEGMENTS),
+            1,
+            u32::from(MAX_SEGMENTS_CAP),
+        );
+        let content = self.content(config, max_segments);
         let rut = self
             .optional(FieldId::Rut, config.rut.as_deref())
             .and_then(|r| self.checked(FieldId::Rut, r, rut::normalize));
@@ -453,7 +461,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn content(&mut self, config: &Config) -> Option<Content> {
+    fn content(&mut self, config: &Config, max_segments: u32) -> Option<Content> {
         let message = config.message.as_deref().filter(|s| !s.trim().is_empty());
         let campaign = config.campaign.as_deref().filter(|s| !s.trim().is_empty());
         if campaign.is_none() && !config.campaign_variables.is_empty() {
@@ -463,7 +471,7 @@ impl<'a> Validator<'a> {
             );
         }
         match (message, campaign) {
-            (Some(text), None) => self.message(config, text),
+            (Some(text), None) => self.message(config, text, max_segments),
             (None, Some(name)) => self.campaign(config, name),
             (message, _) => {
                 let both = message.is_some();
@@ -473,7 +481,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn message(&mut self, config: &Config, raw: &str) -> Option<Content> {
+    fn message(&mut self, config: &Config, raw: &str, max_segments: u32) -> Option<Content> {
         let text = match self.resolve(FieldId::Message, raw) {
             Resolved::Value(text) => text,
             Resolved::Invalid => return None,
@@ -493,13 +501,6 @@ impl<'a> Validator<'a> {
             return None;
         }
         let policy = config.encoding.unwrap_or_default();
-        let max_segments = self.in_range(
-            FieldId::MaxSegments,
-            config.max_segments.map(u32::from),
-            u32::from(DEFAULT_MAX_SEGMENTS),
-            1,
-            u32::from(MAX_SEGMENTS_CAP),
-        );
         let (text, replacements) = match policy {
             crate::model::EncodingPolicy::Gsm7Transliterate => {
                 let t = encoding::transliterate(&text);
@@ -600,5 +601,275 @@ impl<'a> Validator<'a> {
         }
         let name = name?;
         complete.then_some(Content::Campaign { name, variables })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EncodingPolicy, Weekdays};
+    use proptest::prelude::*;
+
+    fn valid() -> Config {
+        Config {
+            api_key: "key-123".into(),
+            sender: "56912345678".into(),
+            recipient: "56987654321".into(),
+            message: Some("Hola {{name}}".into()),
+            window_start: "09:00".into(),
+            window_end: "18:00:00".into(),
+            weekdays: Weekdays::WORKDAYS,
+            ..Config::default()
+        }
+    }
+
+    fn entity(name: &str, value: &str) -> Entity {
+        Entity {
+            name: name.into(),
+            value: value.into(),
+            kind: None,
+        }
+    }
+
+    /// The problems of a plan that must fail (`Plan` has no `Debug`: it
+    /// holds the API key).
+    fn problems(result: Result<Plan, Vec<Problem>>) -> Vec<Problem> {
+        match result {
+            Ok(_) => panic!("expected problems"),
+            Err(problems) => problems,
+        }
+    }
+
+    /// The plan of a config that must be valid.
+    fn planned(config: &Config, entities: &[Entity]) -> Plan {
+        match plan(config, entities) {
+            Ok(plan) => plan,
+            Err(problems) => panic!("expected a plan: {problems:#?}"),
+        }
+    }
+
+    fn codes(problems: &[Problem]) -> Vec<(FieldId, ProblemCode)> {
+        problems.iter().map(|p| (p.field, p.code)).collect()
+    }
+
+    #[test]
+    fn a_valid_config_resolves_with_its_defaults() {
+        let plan = planned(&valid(), &[entity("name", "Ana")]);
+        assert_eq!(plan.error_intent, DEFAULT_ERROR_INTENT);
+        assert_eq!(plan.max_attempts, 3);
+        assert_eq!(plan.deadline_ms, DEFAULT_DEADLINE_MS);
+        assert_eq!(plan.base_url.to_string(), siptel::DEFAULT_BASE_URL);
+        assert_eq!(plan.idempotency_key, None);
+        let Content::Message { text, analysis, .. } = plan.content else {
+            panic!("message mode")
+        };
+        assert_eq!(text, "Hola Ana");
+        assert_eq!(analysis.segments, 1);
+    }
+
+    #[test]
+    fn check_accepts_placeholders_and_checks_static_parts() {
+        let mut config = valid();
+        config.recipient = "{{ customer_phone }}".into();
+        config.message = Some("Hola {{name}}\u{7}".into());
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::Message, ProblemCode::BadCharacter)]
+        );
+        config.message = Some("Hola {{name}}".into());
+        assert_eq!(check(&config), []);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_in_field_order() {
+        let config = Config {
+            api_key: "bad key".into(),
+            sender: "56912345678".into(),
+            recipient: "56912345678".into(),
+            message: Some("x".into()),
+            campaign: Some("promo".into()),
+            window_start: "25:00:00".into(),
+            window_end: "18:00".into(),
+            weekdays: Weekdays::NONE,
+            rut: Some("12.345.678-9".into()),
+            max_attempts: Some(0),
+            max_segments: Some(11),
+            base_url: Some("http://example.com".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            codes(&check(&config)),
+            [
+                (FieldId::ApiKey, ProblemCode::BadCharacter),
+                (FieldId::Recipient, ProblemCode::SameNumber),
+                (FieldId::Message, ProblemCode::MessageOrCampaign),
+                (FieldId::WindowStart, ProblemCode::InvalidTime),
+                (FieldId::Weekdays, ProblemCode::NoWeekday),
+                (FieldId::Rut, ProblemCode::RutCheckDigit),
+                (FieldId::MaxAttempts, ProblemCode::OutOfRange),
+                (FieldId::BaseUrl, ProblemCode::InsecureUrl),
+                (FieldId::MaxSegments, ProblemCode::OutOfRange),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_required_fields_are_named() {
+        assert_eq!(
+            codes(&check(&Config::default())),
+            [
+                (FieldId::ApiKey, ProblemCode::Required),
+                (FieldId::Sender, ProblemCode::Required),
+                (FieldId::Recipient, ProblemCode::Required),
+                (FieldId::Message, ProblemCode::MessageOrCampaign),
+                (FieldId::WindowStart, ProblemCode::Required),
+                (FieldId::WindowEnd, ProblemCode::Required),
+                (FieldId::Weekdays, ProblemCode::NoWeekday),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_api_key_is_never_echoed() {
+        let mut config = valid();
+        config.api_key = "secret value\twith tab".into();
+        for problem in check(&config) {
+            assert!(!problem.message.contains("secret"), "{problem:?}");
+        }
+    }
+
+    #[test]
+    fn campaign_variables_are_rendered_and_checked() {
+        let mut config = valid();
+        config.message = None;
+        config.campaign = Some("bienvenida".into());
+        config.campaign_variables = vec![
+            CampaignVariable {
+                name: "name".into(),
+                value: "{{name}}".into(),
+            },
+            CampaignVariable {
+                name: "name".into(),
+                value: "x".into(),
+            },
+            CampaignVariable {
+                name: "1bad".into(),
+                value: "x".into(),
+            },
+        ];
+        assert_eq!(
+            codes(&problems(plan(&config, &[entity("name", "Ana")]))),
+            [
+                (FieldId::CampaignVariables, ProblemCode::Duplicate),
+                (FieldId::CampaignVariables, ProblemCode::InvalidFormat),
+            ]
+        );
+        config.campaign_variables.truncate(1);
+        let plan = planned(&config, &[entity("name", "Ana")]);
+        let Content::Campaign { name, variables } = plan.content else {
+            panic!("campaign mode")
+        };
+        assert_eq!(name, "bienvenida");
+        assert_eq!(variables[0].value, "Ana");
+    }
+
+    #[test]
+    fn variables_without_a_campaign_are_not_applicable() {
+        let mut config = valid();
+        config.campaign_variables = vec![CampaignVariable {
+            name: "name".into(),
+            value: "x".into(),
+        }];
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::CampaignVariables, ProblemCode::NotApplicable)]
+        );
+    }
+
+    #[test]
+    fn the_last_entity_of_a_name_wins() {
+        let entities = [entity("name", "Ana"), entity("name", "Berta")];
+        let plan = planned(&valid(), &entities);
+        let Content::Message { text, .. } = plan.content else {
+            panic!("message mode")
+        };
+        assert_eq!(text, "Hola Berta");
+    }
+
+    #[test]
+    fn transliteration_is_offered_when_it_saves_segments() {
+        let mut config = valid();
+        config.message = Some("á".repeat(71));
+        let Content::Message {
+            analysis,
+            transliterated_segments,
+            ..
+        } = planned(&config, &[]).content
+        else {
+            panic!("message mode")
+        };
+        assert_eq!(analysis.segments, 2);
+        assert_eq!(transliterated_segments, Some(1));
+
+        config.encoding = Some(EncodingPolicy::Gsm7Transliterate);
+        let Content::Message {
+            text, replacements, ..
+        } = planned(&config, &[]).content
+        else {
+            panic!("message mode")
+        };
+        assert_eq!(text, "a".repeat(71));
+        assert_eq!(replacements[0].count, 71);
+    }
+
+    #[test]
+    fn too_many_segments_is_a_problem() {
+        let mut config = valid();
+        config.max_segments = Some(1);
+        config.message = Some("a".repeat(161));
+        assert_eq!(
+            codes(&problems(plan(&config, &[]))),
+            [(FieldId::Message, ProblemCode::TooLong)]
+        );
+    }
+
+    fn any_config() -> impl Strategy<Value = Config> {
+        let text = || "\\PC{0,24}|\\{\\{[a-z ]{0,6}\\}?\\}?|5691234567[0-9]";
+        (
+            (text(), text(), text(), proptest::option::of(text())),
+            (text(), text(), any::<u8>(), proptest::option::of(text())),
+            (
+                proptest::option::of(text()),
+                proptest::option::of(text()),
+                proptest::option::of(any::<u8>()),
+                proptest::option::of(text()),
+            ),
+        )
+            .prop_map(|(a, b, c)| Config {
+                api_key: a.0,
+                sender: a.1,
+                recipient: a.2,
+                message: a.3,
+                window_start: b.0,
+                window_end: b.1,
+                weekdays: Weekdays::from_bits(b.2),
+                campaign: b.3,
+                rut: c.0,
+                time_zone: c.1,
+                max_segments: c.2,
+                idempotency_key: c.3,
+                ..Config::default()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// No config panics validation, at design time or with entities.
+        #[test]
+        fn no_config_panics(config in any_config(), value in "\\PC{0,16}") {
+            let _ = check(&config);
+            let _ = plan(&config, &[entity("name", &value)]);
+        }
     }
 }
