@@ -19,3 +19,6 @@ cargo clippy --locked --package siptel-sms --lib --target wasm32-wasip2 -- -D wa
 
 step "tests: native logic, component build, harness against the stub, world check"
 cargo test --locked --workspace
+
+step "the same component in Node (jco), against the stub started from the CLI"
+bash scripts/test-js.sh

@@ -1,0 +1,208 @@
+// Shared set-up of the JavaScript tests: the transpiled component, the stub
+// Siptel (the Rust CLI `siptel-sms stub`, run as a child process), and a
+// baseline config that is valid at any instant.
+//
+// The stub must live in another process: with jco + preview2-shim, a
+// `wasi:http` request blocks the Node main thread (a worker plus
+// `Atomics.wait`) until the answer comes, so a server on this thread's event
+// loop could never answer it.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const jsDir = resolve(here, '..');
+const repo = resolve(jsDir, '..');
+
+/** The transpiled component's entry module (written by scripts/test-js.sh). */
+export const GENERATED = resolve(jsDir, 'generated', 'siptel_sms.js');
+
+/** The `siptel-sms` CLI that runs the stub Siptel. */
+export const STUB_BIN = process.env.SIPTEL_SMS_BIN
+  ? resolve(process.env.SIPTEL_SMS_BIN)
+  : resolve(repo, 'target', 'debug', 'siptel-sms');
+
+/** The API key the stub accepts by default (`--api-key`). */
+export const STUB_KEY = 'test-key';
+
+export const ALL_WEEKDAYS = Object.freeze({
+  monday: true,
+  tuesday: true,
+  wednesday: true,
+  thursday: true,
+  friday: true,
+  saturday: true,
+  sunday: true,
+});
+
+/** WIT `weekdays` flag names indexed by `Date#getUTCDay()` (0 = Sunday). */
+export const WEEKDAY_BY_UTC_DAY = Object.freeze([
+  'sunday',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+]);
+
+/**
+ * The component's `siptel:sms/action@0.1.0` exports (`send`, `check`,
+ * `preview`, `describe`). The module instantiates the component once, at
+ * import; every call then runs in that one instance.
+ */
+export async function loadAction() {
+  if (!existsSync(GENERATED)) {
+    throw new Error(
+      `${GENERATED} is missing: run scripts/test-js.sh (it transpiles the .wasm with jco)`,
+    );
+  }
+  const { action } = await import(pathToFileURL(GENERATED).href);
+  return action;
+}
+
+/**
+ * Starts `siptel-sms stub --port 0` and resolves once it prints its URL.
+ * @returns {Promise<Stub>}
+ */
+export async function startStub({ timeoutMs = 15_000 } = {}) {
+  if (!existsSync(STUB_BIN)) {
+    throw new Error(
+      `${STUB_BIN} is missing: build it with \`cargo build -p siptel-sms-host\` or set SIPTEL_SMS_BIN`,
+    );
+  }
+  const child = spawn(STUB_BIN, ['stub', '--port', '0', '--api-key', STUB_KEY], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // A test process that dies without its `after` hook still takes the stub down.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+
+  const url = await new Promise((resolveUrl, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the stub did not print its URL within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    lines.on('line', (line) => {
+      const match = /^stub Siptel listening on (http:\/\/\S+)$/.exec(line.trim());
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the stub exited early (code ${code}, signal ${signal}); stderr: ${stderr}`));
+    });
+  });
+
+  return new Stub(child, url, killOnExit);
+}
+
+/** A running stub Siptel and its control API (`/_stub/*`). */
+export class Stub {
+  constructor(child, url, killOnExit) {
+    this.child = child;
+    /** `http://127.0.0.1:PORT`, no trailing slash. */
+    this.url = url;
+    this.killOnExit = killOnExit;
+  }
+
+  async #control(method, path, body) {
+    const response = await fetch(this.url + path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = await response.json();
+    if (!response.ok) {
+      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
+    }
+    return answer;
+  }
+
+  /** Recorded requests: `{method, path, headers, body, answered_status, received_ms}`. */
+  requests() {
+    return this.#control('GET', '/_stub/requests');
+  }
+
+  /** SMS the stub accepted (one per idempotency key): `{id, sender, recipient, text, ...}`. */
+  sent() {
+    return this.#control('GET', '/_stub/sent');
+  }
+
+  /** Queues scripted answers: `{status, headers, body, delay_ms}` or `{drop: true}`. */
+  script(entries) {
+    return this.#control('POST', '/_stub/script', entries);
+  }
+
+  /** Replaces the stub's behaviour, e.g. `{balance: 0}`; `{}` restores the default. */
+  configure(config) {
+    return this.#control('POST', '/_stub/config', config);
+  }
+
+  /** Forgets requests, script, idempotency keys and sent SMS, and restores the config. */
+  async reset() {
+    await this.#control('POST', '/_stub/reset');
+    await this.configure({ api_key: STUB_KEY });
+  }
+
+  /** Kills the stub process and waits for it to exit. */
+  async stop() {
+    process.removeListener('exit', this.killOnExit);
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((done) => this.child.once('exit', done));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** A valid message config aimed at `baseUrl`, whose window is always open (as tests/common). */
+export function baseConfig(baseUrl) {
+  return {
+    apiKey: STUB_KEY,
+    sender: '56912345678',
+    recipient: '56987654321',
+    message: 'Hola Ana, su hora es el lunes 10:30.',
+    windowStart: '00:00:00',
+    windowEnd: '23:59:59',
+    weekdays: { ...ALL_WEEKDAYS },
+    campaignVariables: [],
+    baseUrl,
+    // Short waits keep retry tests fast.
+    deadlineMs: 10_000,
+  };
+}
+
+/** The crate version (`[workspace.package] version` of Cargo.toml), as in the User-Agent. */
+export function crateVersion() {
+  const toml = readFileSync(resolve(repo, 'Cargo.toml'), 'utf8');
+  const section = /^\[workspace\.package\]$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(toml);
+  const version = section && /^version\s*=\s*"([^"]+)"/m.exec(section[1]);
+  if (!version) throw new Error('no [workspace.package] version in Cargo.toml');
+  return version[1];
+}
+
+/** `HH:MM:SS` of `date` in UTC. */
+export function utcTimeOfDay(date) {
+  return date.toISOString().slice(11, 19);
+}
+
+/** JSON with bigints (WIT u64/s64) as strings, for assertion messages. */
+export function show(value) {
+  return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2);
+}

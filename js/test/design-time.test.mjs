@@ -1,0 +1,201 @@
+// `describe`, `check` and `preview`: no network, so no stub. They show how jco
+// maps the WIT values (see the mapping table in examples/node/embed.mjs).
+
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+
+import { ALL_WEEKDAYS, baseConfig, loadAction, show } from '../support/harness.mjs';
+
+/** @type {Awaited<ReturnType<typeof loadAction>>} */
+let action;
+
+before(async () => {
+  action = await loadAction();
+});
+
+describe('describe', () => {
+  test('returns the form with its 20 fields, one per config field, in order', () => {
+    const form = action.describe();
+    assert.deepEqual(form.name, { es: 'Siptel SMS', en: 'Siptel SMS' });
+    assert.ok(form.summary.es && form.summary.en, show(form.summary));
+    assert.equal(form.fields.length, 20);
+    // WIT enum `field-id` -> the case name as a string, kebab-case as in WIT.
+    assert.deepEqual(
+      form.fields.map((f) => f.id),
+      [
+        'api-key',
+        'sender',
+        'recipient',
+        'message',
+        'window-start',
+        'window-end',
+        'weekdays',
+        'campaign',
+        'campaign-variables',
+        'rut',
+        'error-intent',
+        'time-zone',
+        'max-attempts',
+        'base-url',
+        'language',
+        'encoding',
+        'max-segments',
+        'idempotency-key',
+        'attempt-timeout-ms',
+        'deadline-ms',
+      ],
+    );
+    for (const field of form.fields) {
+      assert.ok(field.label.es && field.label.en, `label of ${field.id}`);
+      assert.ok(field.help.es && field.help.en, `help of ${field.id}`);
+      assert.equal(typeof field.required, 'boolean');
+      // Record fields are camelCase: `accepts-variables` -> `acceptsVariables`.
+      assert.equal(typeof field.acceptsVariables, 'boolean');
+    }
+  });
+
+  test('variants are {tag, val}; val is absent for payload-less cases; none is undefined', () => {
+    const byId = Object.fromEntries(action.describe().fields.map((f) => [f.id, f]));
+    assert.deepEqual(byId['api-key'].kind, { tag: 'secret' });
+    assert.equal(byId['api-key'].required, true);
+    assert.equal(byId['api-key'].defaultValue, undefined);
+    assert.deepEqual(byId['max-attempts'].kind, { tag: 'integer', val: { min: 1, max: 10 } });
+    assert.equal(byId['max-attempts'].defaultValue, '3');
+    assert.deepEqual(byId.language.kind, { tag: 'choice', val: ['es', 'en'] });
+    assert.deepEqual(byId.encoding.kind, {
+      tag: 'choice',
+      val: ['auto', 'gsm7-transliterate', 'ucs2'],
+    });
+    assert.equal(byId['time-zone'].defaultValue, 'America/Santiago');
+    assert.equal(byId['error-intent'].defaultValue, 'SendSMS_SiptelSMS_ErrorError');
+    assert.equal(byId['base-url'].defaultValue, 'https://api.siptel.cl');
+  });
+});
+
+describe('check', () => {
+  test('a valid config has no problems', () => {
+    assert.deepEqual(action.check(baseConfig('http://127.0.0.1:9')), []);
+  });
+
+  test('placeholders are accepted at design time', () => {
+    const config = { ...baseConfig('http://127.0.0.1:9'), message: 'Hola {{ nombre }}' };
+    assert.deepEqual(action.check(config), []);
+  });
+
+  test('a bad config gets every problem, named by field, in a stable order', () => {
+    const config = {
+      ...baseConfig('http://127.0.0.1:9'),
+      apiKey: '',
+      sender: '12',
+      windowStart: '25:00',
+      weekdays: {},
+      timeZone: 'Mars/Base',
+      maxAttempts: 0,
+      baseUrl: 'http://example.com',
+      language: 'en',
+    };
+    const problems = action.check(config);
+    assert.deepEqual(
+      problems.map(({ field, code }) => [field, code]),
+      [
+        ['api-key', 'required'],
+        ['sender', 'wrong-length'],
+        ['window-start', 'invalid-time'],
+        ['weekdays', 'no-weekday'],
+        ['time-zone', 'unknown-time-zone'],
+        ['max-attempts', 'out-of-range'],
+        ['base-url', 'insecure-url'],
+      ],
+      show(problems),
+    );
+    for (const p of problems) assert.ok(p.message.length > 0);
+    // `language` is honoured: the same problems in Spanish read differently.
+    const spanish = action.check({ ...config, language: 'es' });
+    assert.deepEqual(
+      spanish.map(({ field, code }) => [field, code]),
+      problems.map(({ field, code }) => [field, code]),
+    );
+    assert.notEqual(spanish[0].message, problems[0].message);
+  });
+
+  test('none is undefined or null; a missing flags record means no flag set', () => {
+    const base = baseConfig('http://127.0.0.1:9');
+    assert.deepEqual(action.check({ ...base, rut: undefined, timeZone: null }), []);
+    const { weekdays, ...noWeekdays } = base;
+    assert.deepEqual(
+      action.check(noWeekdays).map(({ field, code }) => [field, code]),
+      [['weekdays', 'no-weekday']],
+    );
+    assert.deepEqual(
+      action.check({ ...base, message: null }).map(({ field, code }) => [field, code]),
+      [['message', 'message-or-campaign']],
+    );
+  });
+
+  test('bindings are strict: out-of-range integers and bad enum names throw TypeError', () => {
+    const base = baseConfig('http://127.0.0.1:9');
+    // Without `jco transpile --strict` a u8 of 257 would wrap silently to 1.
+    assert.throws(() => action.check({ ...base, maxAttempts: 257 }), TypeError);
+    assert.throws(() => action.check({ ...base, maxAttempts: 1.5 }), TypeError);
+    assert.throws(() => action.check({ ...base, deadlineMs: 2 ** 32 }), TypeError);
+    assert.throws(() => action.check({ ...base, language: 'fr' }), TypeError);
+    assert.throws(() => action.check({ ...base, apiKey: 42 }), TypeError);
+  });
+});
+
+describe('preview', () => {
+  // 2026-09-07T13:00:00Z, a Monday: 10:00 in America/Santiago (UTC-3).
+  const MONDAY_10_SANTIAGO = { seconds: 1788786000n, nanoseconds: 0 };
+
+  test('renders flow variables and reports encoding and segments at a given instant', () => {
+    const config = {
+      ...baseConfig('http://127.0.0.1:9'),
+      message: 'Hola {{ nombre }}',
+      timeZone: 'America/Santiago',
+      windowStart: '09:00',
+      windowEnd: '18:00',
+      weekdays: { monday: true },
+    };
+    const entities = [{ name: 'nombre', value: 'Ána' }];
+    const preview = action.preview(config, entities, MONDAY_10_SANTIAGO);
+    assert.equal(preview.message, 'Hola Ána');
+    assert.equal(preview.encoding, 'ucs2');
+    assert.deepEqual(preview.ucs2Characters, ['Á']);
+    assert.equal(preview.segments, 1);
+    assert.equal(preview.units, 8);
+    assert.equal(preview.campaign, undefined);
+    assert.equal(preview.errorIntent, 'SendSMS_SiptelSMS_ErrorError');
+    assert.deepEqual(preview.window, { tag: 'open' });
+  });
+
+  test('a closed window is {tag: "closed", val: blocked} with a bigint wait', () => {
+    const config = {
+      ...baseConfig('http://127.0.0.1:9'),
+      timeZone: 'America/Santiago',
+      windowStart: '11:00:00',
+      windowEnd: '18:00:00',
+      weekdays: { ...ALL_WEEKDAYS },
+    };
+    const { window } = action.preview(config, [], MONDAY_10_SANTIAGO);
+    assert.equal(window.tag, 'closed', show(window));
+    assert.equal(window.val.reason, 'outside-hours');
+    assert.equal(window.val.nextAllowed, '2026-09-07T11:00:00-03:00');
+    assert.equal(window.val.waitSeconds, 3600n);
+    assert.ok(window.val.description.length > 0);
+  });
+
+  test('result<_, list<problem>> errors are thrown as ComponentError with .payload', () => {
+    const config = { ...baseConfig('http://127.0.0.1:9'), message: 'Hola {{ nombre }}' };
+    assert.throws(
+      () => action.preview(config, [], undefined),
+      (e) => {
+        assert.equal(e.constructor.name, 'ComponentError');
+        assert.deepEqual(
+          e.payload.map(({ field, code }) => [field, code]),
+          [['message', 'missing-variable']],
+        );
+        return true;
+      },
+    );
+  });
+});
