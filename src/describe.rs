@@ -66,10 +66,10 @@ pub fn form() -> ActionForm {
                 FieldKind::Secret,
                 loc("API key de Siptel", "Siptel API key"),
                 loc(
-                    "Clave de acceso al servicio que Siptel entrega para tu cuenta. \
+                    "Clave de acceso al servicio que Siptel entrega para su cuenta. \
                      Se envía como token Bearer y nunca aparece en mensajes ni \
-                     registros. Si tu plataforma guarda los secretos aparte, \
-                     escribe `secret:<nombre>`.",
+                     registros. Si su plataforma guarda los secretos aparte, \
+                     escriba `secret:<nombre>`.",
                     "Service access key that Siptel issues for your account. It is \
                      sent as a Bearer token and never appears in messages or logs. \
                      If your platform keeps secrets separately, write \
@@ -83,7 +83,7 @@ pub fn form() -> ActionForm {
                 loc(
                     "Número desde el que sale el SMS, en formato internacional, solo \
                      dígitos y sin `+`, por ejemplo `56912345678`. Debe estar \
-                     autorizado por Siptel para tu cuenta.",
+                     autorizado por Siptel para su cuenta.",
                     "Number the SMS is sent from, in international format, digits \
                      only and without `+`, e.g. `56912345678`. It must be \
                      authorised by Siptel for your account.",
@@ -96,7 +96,7 @@ pub fn form() -> ActionForm {
                 loc(
                     "Celular que recibe el SMS, en formato internacional, solo \
                      dígitos y sin `+`, por ejemplo `569XXXXXXXX`. Tiene que ser un \
-                     número móvil y distinto del remitente. Puedes usar una variable \
+                     número móvil y distinto del remitente. Puede usar una variable \
                      del flujo, como `{{telefono}}`.",
                     "Mobile phone that receives the SMS, in international format, \
                      digits only and without `+`, e.g. `569XXXXXXXX`. It must be a \
@@ -109,9 +109,9 @@ pub fn form() -> ActionForm {
                 FieldKind::MultilineText,
                 loc("Mensaje", "Message"),
                 loc(
-                    "Texto del SMS. Completa exactamente uno de los campos Mensaje o \
-                     Campaña. Puedes incluir variables del flujo escritas \
-                     `{{nombre}}`; para escribir `{{` tal cual, usa `{{{{`. Con \
+                    "Texto del SMS. Complete exactamente uno de los campos Mensaje o \
+                     Campaña. Puede incluir variables del flujo escritas \
+                     `{{nombre}}`; para escribir `{{` tal cual, use `{{{{`. Con \
                      caracteres fuera de GSM-7 (por ejemplo `á`, `í`, `ó`, `ú` o \
                      emojis) cada SMS admite 70 caracteres en vez de 160.",
                     "Text of the SMS. Fill in exactly one of Message or Campaign. You \
@@ -157,7 +157,7 @@ pub fn form() -> ActionForm {
                 loc("Días de envío", "Sending days"),
                 loc(
                     "Días de la semana en que se permite enviar, según la zona \
-                     horaria configurada. Activa al menos uno. Fuera de estos días \
+                     horaria configurada. Active al menos uno. Fuera de estos días \
                      u horario no se envía nada: el envío queda para el próximo \
                      momento permitido.",
                     "Days of the week on which sending is allowed, in the configured \
@@ -172,7 +172,7 @@ pub fn form() -> ActionForm {
                 loc("Campaña", "Campaign"),
                 loc(
                     "Nombre de una campaña de Siptel cuya plantilla de SMS está \
-                     guardada en Siptel. Completa exactamente uno de los campos \
+                     guardada en Siptel. Complete exactamente uno de los campos \
                      Mensaje o Campaña.",
                     "Name of a Siptel campaign whose SMS template is stored at \
                      Siptel. Fill in exactly one of Message or Campaign.",
@@ -312,7 +312,7 @@ pub fn form() -> ActionForm {
                     "Identificador estable de este envío, de 8 a 64 caracteres entre \
                      letras, dígitos, `_` y `-`, por ejemplo `pedido-{{id_pedido}}`. \
                      Si la plataforma repite la acción (por ejemplo, tras una caída), \
-                     Siptel no envía el SMS dos veces. Si lo dejas vacío, se genera \
+                     Siptel no envía el SMS dos veces. Si lo deja vacío, se genera \
                      uno al azar.",
                     "Stable identifier of this send, 8 to 64 characters among letters, \
                      digits, `_` and `-`, e.g. `order-{{order_id}}`. If the platform \
@@ -385,7 +385,7 @@ fn required(field: Field) -> Field {
 fn with_default(field: Field, value: impl ToString) -> Field {
     let value = value.to_string();
     let help = loc(
-        format!("{} Si lo dejas vacío: `{value}`.", field.help.es),
+        format!("{} Si lo deja vacío: `{value}`.", field.help.es),
         format!("{} When left empty: `{value}`.", field.help.en),
     );
     Field {

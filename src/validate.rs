@@ -280,6 +280,9 @@ impl<'a> Validator<'a> {
         let value = value.unwrap_or(default);
         if !(min..=max).contains(&value) {
             self.report(field, &ConfigError::OutOfRange { min, max });
+            // Reported once, here: later checks that use the value (the
+            // message's length) judge against the default instead.
+            return default;
         }
         value
     }

@@ -81,3 +81,65 @@ pub async fn send_with(
         Err(e) => panic!("host error: {e}"),
     }
 }
+
+/// The instant written `rfc3339` (e.g. `2026-09-07T09:00:00-03:00`), as Unix
+/// seconds.
+pub fn unix(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap_or_else(|e| panic!("{rfc3339:?} is not RFC 3339: {e}"))
+        .timestamp()
+}
+
+/// The instant written `rfc3339`, as the `SystemTime` a wall clock reads.
+pub fn instant(rfc3339: &str) -> std::time::SystemTime {
+    let seconds = u64::try_from(unix(rfc3339)).expect("an instant after 1970");
+    std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(seconds)
+}
+
+/// Sends as if the guest's wall clock read `rfc3339` at the start of the
+/// call, egress allowed to the config's base URL (the test's stub).
+pub async fn send_at(config: &Config, entities: &[Entity], rfc3339: &str) -> Called<Outcome> {
+    let mut options = CallOptions {
+        siptel_base_url: config.base_url.clone(),
+        ..CallOptions::default()
+    };
+    options.wall_clock = Some(instant(rfc3339));
+    send_with(config, entities, &options).await
+}
+
+/// Design-time validation through the component; a host error fails the test.
+pub async fn check(config: &Config) -> Vec<siptel_sms::model::Problem> {
+    match action().check(config).await {
+        Ok(called) => called.value,
+        Err(e) => panic!("host error: {e}"),
+    }
+}
+
+/// `preview` through the component at the instant written `rfc3339`; a host
+/// error fails the test.
+pub async fn preview_at(
+    config: &Config,
+    entities: &[Entity],
+    rfc3339: &str,
+) -> Result<siptel_sms::model::SendPreview, Vec<siptel_sms::model::Problem>> {
+    match action()
+        .preview(
+            config,
+            entities,
+            Some(unix(rfc3339)),
+            &CallOptions::default(),
+        )
+        .await
+    {
+        Ok(called) => called.value,
+        Err(e) => panic!("host error: {e}"),
+    }
+}
+
+/// `describe` through the component; a host error fails the test.
+pub async fn describe() -> siptel_sms::model::ActionForm {
+    match action().describe().await {
+        Ok(called) => called.value,
+        Err(e) => panic!("host error: {e}"),
+    }
+}
