@@ -1,14 +1,16 @@
 //! Builds the guest component for `wasm32-wasip2`, so that every `cargo build`
 //! or `cargo test` of the host uses the current guest (as wasmtime's
-//! `test-programs` and Spin's test components do).
+//! `test-programs` and Spin's test components do), and the test-only
+//! components of `test-components/` that probe the sandbox.
 //!
-//! The nested cargo gets its own target directory (`target/guest`), so it
-//! never waits on the outer build's lock, and it is shared by `build`,
-//! `clippy` and `test` so the guest compiles once. The guest is built in the
-//! size-optimised release profile: the artifact that ships is the one tested.
+//! Each nested cargo gets its own target directory (`target/guest`,
+//! `target/test-components`), so it never waits on the outer build's lock, and
+//! it is shared by `build`, `clippy` and `test` so each component compiles
+//! once. The guest is built in the size-optimised release profile: the
+//! artifact that ships is the one tested.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
@@ -20,7 +22,9 @@ fn main() {
     for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    let target_dir = env::var_os("CARGO_TARGET_DIR")
+    let test_components = manifest_dir.join("test-components");
+    println!("cargo:rerun-if-changed={}", test_components.display());
+    let target_root = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|dir| {
             if dir.is_absolute() {
@@ -29,18 +33,46 @@ fn main() {
                 root.join(dir)
             }
         })
-        .unwrap_or_else(|| root.join("target"))
-        .join("guest");
+        .unwrap_or_else(|| root.join("target"));
 
+    let target_dir = target_root.join("guest");
+    let mut command = nested_cargo(&root, &target_dir);
+    command.args(["--package", "siptel-sms", "--lib"]);
+    run(command, "the guest component");
+    let wasm = target_dir.join("wasm32-wasip2/release/siptel_sms.wasm");
+    assert!(wasm.exists(), "guest build produced no {}", wasm.display());
+    println!("cargo:rustc-env=SIPTEL_SMS_WASM={}", wasm.display());
+
+    // Test-only components: a workspace of their own (not members of ours).
+    let target_dir = target_root.join("test-components");
+    let mut command = nested_cargo(&test_components, &target_dir);
+    command.arg("--workspace");
+    run(command, "the test components");
+    let probe = target_dir.join("wasm32-wasip2/release/sandbox_probe.wasm");
+    assert!(probe.exists(), "test build produced no {}", probe.display());
+    println!(
+        "cargo:rustc-env=SIPTEL_SMS_SANDBOX_PROBE_WASM={}",
+        probe.display()
+    );
+}
+
+/// `cargo build --release --target wasm32-wasip2 --locked` in `dir`, with its
+/// own target directory.
+fn nested_cargo(dir: &Path, target_dir: &Path) -> Command {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .current_dir(&root)
-        .args(["build", "--package", "siptel-sms", "--lib", "--release"])
-        .args(["--target", "wasm32-wasip2", "--locked"])
-        .env("CARGO_TARGET_DIR", &target_dir);
-    // What the outer cargo set for the host build must not leak into the guest
-    // build (clippy's wrapper, host rustflags, profile overrides).
+        .current_dir(dir)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--locked",
+        ])
+        .env("CARGO_TARGET_DIR", target_dir);
+    // What the outer cargo set for the host build must not leak into the
+    // nested build (clippy's wrapper, host rustflags, profile overrides).
     for (key, _) in env::vars_os() {
         let key = key.to_string_lossy();
         if key.starts_with("CARGO_PROFILE_")
@@ -54,14 +86,17 @@ fn main() {
             command.env_remove(key.as_ref());
         }
     }
-    let status = command.status().expect("running cargo for the guest");
+    command
+}
+
+fn run(mut command: Command, what: &str) {
+    let status = command
+        .status()
+        .unwrap_or_else(|e| panic!("running cargo for {what}: {e}"));
     if !status.success() {
         panic!(
-            "building the guest component failed (is the target installed? \
+            "building {what} failed (is the target installed? \
              `rustup target add wasm32-wasip2`)"
         );
     }
-    let wasm = target_dir.join("wasm32-wasip2/release/siptel_sms.wasm");
-    assert!(wasm.exists(), "guest build produced no {}", wasm.display());
-    println!("cargo:rustc-env=SIPTEL_SMS_WASM={}", wasm.display());
 }

@@ -1,8 +1,10 @@
 //! Loading the component once and calling it in sandboxed, per-call stores.
 
 use crate::bindings::{SmsAction, SmsActionPre};
-use crate::egress::{Authority, Egress};
+use crate::egress::{Authority, Egress, Secrets};
+use crate::pool::Pool;
 use siptel_sms::model::{ActionForm, Config, Entity, Outcome, Problem, SendPreview};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -10,13 +12,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Engine, ResourceLimiter, Store, Trap};
+use wasmtime::{
+    Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
+    UpdateDeadline,
+};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-/// How often the epoch advances: the granularity of call deadlines.
+/// How often the epoch advances: the granularity of call deadlines, and how
+/// often a guest that computes without calling the host yields its thread.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Most resource handles (streams, requests, pollables ...) one call may hold
+/// at once. Their memory is the host's, outside the `ResourceLimiter`'s
+/// reach; the action needs a few dozen.
+const MAX_RESOURCES: usize = 4096;
+
+/// Largest `wasi:random` buffer one request may ask the host to fill.
+const MAX_RANDOM_BYTES: u64 = 64 << 10;
 
 /// Sandbox limits applied to every call.
 #[derive(Clone, Debug)]
@@ -26,7 +40,8 @@ pub struct Limits {
     pub call_timeout: Duration,
     /// Largest linear memory of one instance, in bytes.
     pub memory_bytes: usize,
-    /// Bytes of guest stdout and of stderr kept per call (the rest is refused).
+    /// Bytes of guest stdout and of stderr kept per call. Past them the
+    /// stream is closed to the guest (its writes fail); the call goes on.
     pub output_bytes: usize,
 }
 
@@ -41,13 +56,31 @@ impl Default for Limits {
 }
 
 /// What the embedding platform decides, for every call.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct HostOptions {
     /// The only Siptel base URL calls may reach: outgoing requests to any
     /// other scheme, host or port are refused (whatever the config says).
     pub siptel_base_url: String,
     /// Sandbox limits.
     pub limits: Limits,
+    /// API keys kept outside the sandbox, by name. A config whose `api-key`
+    /// is `secret:<name>` reaches the component as is; the component sends
+    /// `Authorization: Bearer secret:<name>`, and the egress hook replaces
+    /// that value with `Bearer <key>`, only on requests to the allowed Siptel
+    /// authority. A name missing here refuses the request: the send fails
+    /// `request-denied` and [`Called::denied`] says which name was missing
+    /// (the placeholder never leaves the machine). Keys must be visible ASCII
+    /// without spaces, or loading fails. `Debug` shows the names only.
+    pub secrets: BTreeMap<String, String>,
+    /// Whether calls run on wasmtime's pooling instance allocator (default
+    /// `true`): slots for [`POOLED_CALLS`] concurrent calls (linear memory
+    /// capped at `limits.memory_bytes`, tables, fiber stacks) are reserved
+    /// when the component loads, virtual memory only, which makes each
+    /// call's instantiation about twice as fast; calls beyond that wait for a
+    /// free slot. When the reservation fails (e.g. a capped address space),
+    /// the host falls back to on-demand allocation: [`SiptelSms::pooling`]
+    /// tells which one is in use.
+    pub pooling: bool,
 }
 
 impl Default for HostOptions {
@@ -55,7 +88,26 @@ impl Default for HostOptions {
         HostOptions {
             siptel_base_url: siptel_sms::siptel::DEFAULT_BASE_URL.into(),
             limits: Limits::default(),
+            secrets: BTreeMap::new(),
+            pooling: true,
         }
+    }
+}
+
+impl fmt::Debug for HostOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let HostOptions {
+            siptel_base_url,
+            limits,
+            secrets,
+            pooling,
+        } = self;
+        f.debug_struct("HostOptions")
+            .field("siptel_base_url", siptel_base_url)
+            .field("limits", limits)
+            .field("secrets", &secrets.keys().collect::<Vec<_>>())
+            .field("pooling", pooling)
+            .finish()
     }
 }
 
@@ -80,7 +132,9 @@ pub struct Called<T> {
     pub stdout: String,
     /// Guest stderr (lossy UTF-8, size-capped).
     pub stderr: String,
-    /// Outgoing requests refused by the egress policy (`scheme://host:port`).
+    /// Outgoing requests refused by the egress policy: `scheme://host:port`
+    /// of a request to another authority, or `scheme://host:port (unknown
+    /// secret `name`)` of a request naming a secret the host does not hold.
     pub denied: Vec<String>,
 }
 
@@ -117,6 +171,11 @@ pub struct SiptelSms {
     engine: Engine,
     pre: SmsActionPre<CallState>,
     options: HostOptions,
+    secrets: Arc<Secrets>,
+    /// Keep-alive connections of every call's outgoing HTTP.
+    pool: Pool,
+    /// With the pooling allocator: one permit per instance slot.
+    slots: Option<tokio::sync::Semaphore>,
     ticker: Option<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
 }
@@ -138,10 +197,11 @@ impl SiptelSms {
     /// Loads a component from its bytes.
     pub fn from_bytes(wasm: &[u8], options: HostOptions) -> Result<Self, HostError> {
         let load = |e: wasmtime::Error| HostError::Load(format!("{e:#}"));
-        let mut config = wasmtime::Config::new();
-        config.wasm_component_model(true);
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(load)?;
+        let secrets = Arc::new(Secrets::new(&options.secrets).map_err(HostError::Load)?);
+        let pooling = options
+            .pooling
+            .then(|| pooling_config(&options.limits, POOLED_CALLS));
+        let (engine, pooling) = new_engine(pooling).map_err(load)?;
         let component = Component::from_binary(&engine, wasm).map_err(load)?;
         let mut linker = Linker::<CallState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
@@ -166,6 +226,9 @@ impl SiptelSms {
             engine,
             pre,
             options,
+            secrets,
+            pool: Pool::new(),
+            slots: pooling.then(|| tokio::sync::Semaphore::new(POOLED_CALLS as usize)),
             ticker: Some(ticker),
             stop,
         })
@@ -174,6 +237,11 @@ impl SiptelSms {
     /// The options every call runs under.
     pub fn options(&self) -> &HostOptions {
         &self.options
+    }
+
+    /// Whether calls run on the pooling allocator (see [`HostOptions::pooling`]).
+    pub fn pooling(&self) -> bool {
+        self.slots.is_some()
     }
 
     /// `send`: validates, checks the window, sends through Siptel.
@@ -266,8 +334,22 @@ impl SiptelSms {
         .await
     }
 
+    /// Instantiates the component in a call's sandbox and drops it, calling
+    /// no export: a readiness check (the component links and fits the
+    /// limits) that costs what every call pays before its export runs.
+    pub async fn instantiate(&self) -> Result<(), HostError> {
+        self.call(
+            &CallOptions::default(),
+            self.options.limits.call_timeout,
+            async |_action, _store| Ok(()),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Runs one export in a fresh store: deadline, memory limit, captured
-    /// output, and egress limited to the config's Siptel authority.
+    /// output, no sockets, files or environment, and egress limited to the
+    /// allowed Siptel authority (with the host's secrets put on it).
     async fn call<T>(
         &self,
         options: &CallOptions,
@@ -278,6 +360,13 @@ impl SiptelSms {
         let stderr = MemoryOutputPipe::new(self.options.limits.output_bytes);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(stdout.clone()).stderr(stderr.clone());
+        // WASI's defaults already refuse every socket address and preopen no
+        // directory; say so, so a later default cannot open a way around the
+        // egress hook.
+        wasi.allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .max_random_size(MAX_RANDOM_BYTES);
         if let Some(at) = options.wall_clock {
             wasi.wall_clock(OffsetClock::starting_at(at));
         }
@@ -285,21 +374,42 @@ impl SiptelSms {
             .siptel_base_url
             .as_deref()
             .unwrap_or(&self.options.siptel_base_url);
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
         let state = CallState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            egress: Egress::new(Authority::of_base_url(base_url)),
+            table,
+            egress: Egress::new(
+                Authority::of_base_url(base_url),
+                self.secrets.clone(),
+                self.pool.clone(),
+            ),
             limiter: MemoryLimiter {
                 limit: self.options.limits.memory_bytes,
                 refused: false,
             },
         };
+        // A pooled instance slot for this call, released after the store
+        // (declared before it, so dropped after it).
+        let _slot = match &self.slots {
+            // Never closed: `acquire` only waits.
+            Some(slots) => slots.acquire().await.ok(),
+            None => None,
+        };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        store.epoch_deadline_trap();
+        // At every tick a guest that is computing yields its thread to other
+        // tasks, and past the deadline it traps (`Trap::Interrupt`).
+        let deadline = Instant::now() + timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
 
         let work = async {
             let action = self.pre.instantiate_async(&mut store).await?;
@@ -313,13 +423,17 @@ impl SiptelSms {
             Err(_elapsed) => return Err(HostError::Timeout(timeout)),
             Ok(Ok(value)) => value,
             Ok(Err(error)) => {
-                return Err(if store.data().limiter.refused {
-                    HostError::MemoryLimit(self.options.limits.memory_bytes)
-                } else if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-                    HostError::Timeout(timeout)
-                } else {
-                    HostError::Trap(format!("{error:#}"))
-                });
+                // A refused growth the guest survived does not make a later
+                // deadline a memory failure.
+                return Err(
+                    if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                        HostError::Timeout(timeout)
+                    } else if store.data().limiter.refused {
+                        HostError::MemoryLimit(self.options.limits.memory_bytes)
+                    } else {
+                        HostError::Trap(format!("{error:#}"))
+                    },
+                );
             }
         };
         Ok(Called {
@@ -329,6 +443,54 @@ impl SiptelSms {
             denied: std::mem::take(&mut store.data_mut().egress.denied),
         })
     }
+}
+
+/// Concurrent calls the pooling allocator reserves instance slots for.
+pub const POOLED_CALLS: u32 = 128;
+
+/// Core instances, tables and table elements one component instance may
+/// use in the pool: the action (and the sandbox probe) has 3 core instances
+/// and 2 tables of at most 174 elements; the rest is headroom.
+const POOLED_CORE_INSTANCES: u32 = 8;
+const POOLED_TABLES: u32 = 4;
+const POOLED_TABLE_ELEMENTS: usize = 10_000;
+
+/// The pooling allocator sized for this component: `slots` concurrent
+/// instances, each with one linear memory of at most `limits.memory_bytes`.
+fn pooling_config(limits: &Limits, slots: u32) -> PoolingAllocationConfig {
+    const WASM_PAGE: usize = 64 << 10;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(slots)
+        .max_core_instances_per_component(POOLED_CORE_INSTANCES)
+        .total_core_instances(slots * POOLED_CORE_INSTANCES)
+        .max_memories_per_component(1)
+        .total_memories(slots)
+        .max_memory_size(limits.memory_bytes.next_multiple_of(WASM_PAGE))
+        .max_tables_per_component(POOLED_TABLES)
+        .total_tables(slots * POOLED_TABLES)
+        .table_elements(POOLED_TABLE_ELEMENTS)
+        .total_stacks(slots);
+    pool
+}
+
+/// The engine, on the pooling allocator when `pooling` is given and its
+/// reservation succeeds (the returned flag), else on-demand.
+fn new_engine(pooling: Option<PoolingAllocationConfig>) -> wasmtime::Result<(Engine, bool)> {
+    let config = |pooling: Option<PoolingAllocationConfig>| {
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        if let Some(pooling) = pooling {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        }
+        config
+    };
+    if let Some(pooling) = pooling
+        && let Ok(engine) = Engine::new(&config(Some(pooling)))
+    {
+        return Ok((engine, true));
+    }
+    Ok((Engine::new(&config(None))?, false))
 }
 
 impl Drop for SiptelSms {
@@ -423,5 +585,26 @@ impl HostWallClock for OffsetClock {
 
     fn now(&self) -> Duration {
         self.start + self.started.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod pooling_tests {
+    use super::*;
+
+    #[test]
+    fn pooling_reserves_slots_for_the_default_limits() {
+        let pooling = pooling_config(&Limits::default(), POOLED_CALLS);
+        let (_engine, pooled) = new_engine(Some(pooling)).unwrap();
+        assert!(pooled);
+    }
+
+    #[test]
+    fn an_unreservable_pool_falls_back_to_on_demand() {
+        // A million 4 GiB memory slots: more address space than exists.
+        let mut pooling = pooling_config(&Limits::default(), POOLED_CALLS);
+        pooling.total_memories(1 << 20);
+        let (_engine, pooled) = new_engine(Some(pooling)).unwrap();
+        assert!(!pooled);
     }
 }

@@ -16,15 +16,24 @@
 //! memory limit and captured, size-capped guest output; outgoing HTTP passes
 //! one egress policy (only the configured Siptel base URL). The outer
 //! `Result` is the host's (trap, timeout, limit); the value is the action's.
+//! API keys may stay outside the sandbox: see [`HostOptions::secrets`].
 
 mod bindings;
 mod egress;
 mod host;
+mod pool;
 
 pub mod stub;
 
-pub use egress::Authority;
+pub use egress::{Authority, SECRET_PREFIX};
 pub use host::{CallOptions, Called, HostError, HostOptions, Limits, SiptelSms};
 
 /// Path of the guest component built by `build.rs` (release profile).
 pub const BUILTIN_WASM: &str = env!("SIPTEL_SMS_WASM");
+
+/// Path of the test-only `sandbox-probe` component (`test-components/`), a
+/// hostile `siptel:sms/action` that loops, hoards memory, floods its output
+/// and reaches for other hosts, so tests can show the sandbox stops it. Not
+/// for production use.
+#[doc(hidden)]
+pub const SANDBOX_PROBE_WASM: &str = env!("SIPTEL_SMS_SANDBOX_PROBE_WASM");

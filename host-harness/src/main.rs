@@ -75,6 +75,11 @@ struct CallArgs {
     /// Print the WIT value returned, as JSON.
     #[arg(long)]
     json: bool,
+    /// A key kept outside the sandbox: `NAME=ENV_VAR` reads the environment
+    /// variable ENV_VAR; a config's `api-key: "secret:NAME"` then reaches
+    /// Siptel with that key while the component never sees it. Repeatable.
+    #[arg(long = "secret", value_name = "NAME=ENV_VAR")]
+    secrets: Vec<String>,
 }
 
 /// Exit codes: 0 success, 1 error, 2 usage (clap), then one per outcome.
@@ -104,13 +109,13 @@ async fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Demo { json } => demo::run(json).await,
         Command::Describe { json } => {
-            let form = load()?.describe().await?.value;
+            let form = load(&[])?.describe().await?.value;
             print(json, &form, || render::form(&form))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(args) => {
             let (config, _) = args.inputs()?;
-            let problems = load()?.check(&config).await?.value;
+            let problems = load(&[])?.check(&config).await?.value;
             print(args.json, &problems, || render::problems(&problems))?;
             Ok(if problems.is_empty() {
                 ExitCode::SUCCESS
@@ -125,7 +130,7 @@ async fn run(command: Command) -> Result<ExitCode> {
                 t.duration_since(SystemTime::UNIX_EPOCH)
                     .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             });
-            let answer = load()?
+            let answer = load(&args.secrets)?
                 .preview(&config, &entities, at_seconds, &args.options(None))
                 .await?
                 .value;
@@ -143,7 +148,10 @@ async fn run(command: Command) -> Result<ExitCode> {
         Command::Send(args) => {
             let (config, entities) = args.inputs()?;
             let options = args.options(args.at()?);
-            let outcome = load()?.send(&config, &entities, &options).await?.value;
+            let outcome = load(&args.secrets)?
+                .send(&config, &entities, &options)
+                .await?
+                .value;
             print(args.json, &outcome, || render::outcome(&outcome))?;
             Ok(exit_code(&outcome))
         }
@@ -176,8 +184,19 @@ pub(crate) fn exit_code(outcome: &Outcome) -> ExitCode {
     }
 }
 
-fn load() -> Result<SiptelSms> {
-    Ok(SiptelSms::builtin(HostOptions::default())?)
+/// Loads the component with the secrets named on the command line.
+fn load(secrets: &[String]) -> Result<SiptelSms> {
+    let mut options = HostOptions::default();
+    for secret in secrets {
+        let Some((name, variable)) = secret.split_once('=') else {
+            bail!("--secret {secret:?} is not NAME=ENV_VAR");
+        };
+        let key = std::env::var(variable).with_context(|| {
+            format!("--secret {name}: the environment variable {variable} is not set")
+        })?;
+        options.secrets.insert(name.to_string(), key);
+    }
+    Ok(SiptelSms::builtin(options)?)
 }
 
 fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {

@@ -1,0 +1,477 @@
+//! The sandbox, proven. Platforms load this component because a sandbox is
+//! safer than native code: these tests run a hostile component (the
+//! `sandbox-probe` of `host-harness/test-components/`, which loops, hoards
+//! memory, floods its output and reaches for other hosts) and the real one
+//! against the host's deadline, memory limit, output cap, egress policy and
+//! secrets, and show that each holds.
+
+mod common;
+
+use common::{config, stub, stub_key};
+use siptel_sms::model::{Config, FailureCode, Outcome, SendPreview};
+use siptel_sms_host::stub::{Scripted, StubConfig, StubSiptel};
+use siptel_sms_host::{CallOptions, Called, HostError, HostOptions, Limits, SiptelSms};
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The API key only the host holds (under the name `siptel`).
+const REAL_KEY: &str = "REAL-siptel-key-4d2b9e";
+/// What configs carry instead.
+const PLACEHOLDER: &str = "secret:siptel";
+
+const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+const MEMORY_BYTES: usize = 8 << 20;
+const OUTPUT_BYTES: usize = 4 << 10;
+
+fn secrets() -> BTreeMap<String, String> {
+    BTreeMap::from([("siptel".to_string(), REAL_KEY.to_string())])
+}
+
+/// The hostile probe under tight limits, compiled once for this test binary.
+fn probe() -> &'static SiptelSms {
+    static PROBE: OnceLock<SiptelSms> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let options = HostOptions {
+            limits: Limits {
+                call_timeout: CALL_TIMEOUT,
+                memory_bytes: MEMORY_BYTES,
+                output_bytes: OUTPUT_BYTES,
+            },
+            secrets: secrets(),
+            ..HostOptions::default()
+        };
+        SiptelSms::from_file(siptel_sms_host::SANDBOX_PROBE_WASM, options).expect("the probe loads")
+    })
+}
+
+/// The real component, with the host holding the Siptel key.
+fn action() -> &'static SiptelSms {
+    static ACTION: OnceLock<SiptelSms> = OnceLock::new();
+    ACTION.get_or_init(|| {
+        let options = HostOptions {
+            secrets: secrets(),
+            ..HostOptions::default()
+        };
+        SiptelSms::builtin(options).expect("the built component loads")
+    })
+}
+
+/// A stub Siptel that accepts only the host's real key.
+fn keyed_stub() -> StubSiptel {
+    StubSiptel::start(StubConfig {
+        api_key: REAL_KEY.into(),
+        ..StubConfig::default()
+    })
+    .expect("the stub starts")
+}
+
+/// A probe config: `command` in `message`, the secret placeholder as API key.
+fn command(command: &str) -> Config {
+    Config {
+        api_key: PLACEHOLDER.into(),
+        message: Some(command.into()),
+        ..Config::default()
+    }
+}
+
+/// Egress allowed to `stub` only.
+fn allow(stub: &StubSiptel) -> CallOptions {
+    CallOptions {
+        siptel_base_url: Some(stub.base_url()),
+        ..CallOptions::default()
+    }
+}
+
+/// The probe's `preview` answer text, or the host error.
+async fn preview(config: &Config) -> Result<Called<String>, HostError> {
+    let called = probe()
+        .preview(config, &[], None, &CallOptions::default())
+        .await?;
+    let message = match &called.value {
+        Ok(SendPreview { message, .. }) => message.clone().unwrap_or_default(),
+        Err(problems) => panic!("the probe answered problems: {problems:?}"),
+    };
+    Ok(Called {
+        value: message,
+        stdout: called.stdout,
+        stderr: called.stderr,
+        denied: called.denied,
+    })
+}
+
+/// The probe still answers (an echo of its API key): the engine is usable.
+async fn assert_probe_answers() {
+    let called = preview(&command("echo")).await.expect("the probe answers");
+    assert_eq!(called.value, PLACEHOLDER);
+}
+
+fn failure_code(outcome: &Outcome) -> FailureCode {
+    match outcome {
+        Outcome::Failed(failure) => failure.code,
+        other => panic!("expected failed, got {other:?}"),
+    }
+}
+
+/// Nothing connected to `listener` (it is non-blocking).
+fn assert_no_connection(listener: &TcpListener) {
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Ok((_, from)) => panic!("a connection arrived from {from}"),
+        Err(e) => panic!("accept failed: {e}"),
+    }
+}
+
+fn silent_listener() -> TcpListener {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    listener
+}
+
+// --- Deadline -------------------------------------------------------------
+
+#[tokio::test]
+async fn an_endless_loop_is_stopped_at_the_deadline_and_the_engine_stays_usable() {
+    let probe = probe(); // Compiled before the clock starts.
+    for _ in 0..2 {
+        let started = Instant::now();
+        let error = probe.describe().await.unwrap_err();
+        let elapsed = started.elapsed();
+        assert!(
+            matches!(error, HostError::Timeout(d) if d == CALL_TIMEOUT),
+            "{error:?}"
+        );
+        assert!(elapsed >= CALL_TIMEOUT, "stopped early: {elapsed:?}");
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "stopped late: {elapsed:?}"
+        );
+        assert_probe_answers().await;
+    }
+}
+
+#[tokio::test]
+async fn a_spinning_guest_yields_its_thread_to_other_calls() {
+    // One thread (the test's runtime): the echo finishes while the loop spins.
+    let probe = probe(); // Compiled before the clock starts.
+    let started = Instant::now();
+    let (spin, echo) = tokio::join!(probe.describe(), async {
+        let called = preview(&command("echo")).await;
+        (called, started.elapsed())
+    });
+    assert!(matches!(spin, Err(HostError::Timeout(_))), "{spin:?}");
+    let (called, echoed_after) = echo;
+    assert_eq!(called.unwrap().value, PLACEHOLDER);
+    assert!(
+        echoed_after < CALL_TIMEOUT,
+        "the echo waited for the loop: {echoed_after:?}"
+    );
+}
+
+// --- Memory ---------------------------------------------------------------
+
+#[tokio::test]
+async fn a_memory_bomb_is_stopped_at_the_memory_limit() {
+    let error = probe().check(&command("bomb")).await.unwrap_err();
+    assert!(
+        matches!(error, HostError::MemoryLimit(n) if n == MEMORY_BYTES),
+        "{error:?}"
+    );
+    // The limit, not allocation as such, is what stopped it.
+    let within = probe().check(&command("grow:2097152")).await.unwrap();
+    assert!(within.value.is_empty());
+    assert_probe_answers().await;
+}
+
+#[tokio::test]
+async fn a_refused_growth_the_guest_survives_is_not_a_host_error() {
+    // 64 MiB is refused; the guest copes and answers.
+    let coped = probe().check(&command("reserve:67108864")).await.unwrap();
+    assert!(coped.value.is_empty());
+    // If it then runs away, what stops it is the deadline.
+    let error = probe()
+        .check(&command("reserve-spin:67108864"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, HostError::Timeout(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn the_memory_limit_holds_without_the_pooling_allocator_too() {
+    let options = HostOptions {
+        limits: probe().options().limits.clone(),
+        pooling: false,
+        ..HostOptions::default()
+    };
+    let probe = SiptelSms::from_file(siptel_sms_host::SANDBOX_PROBE_WASM, options).unwrap();
+    assert!(!probe.pooling());
+    let error = probe.check(&command("bomb")).await.unwrap_err();
+    assert!(
+        matches!(error, HostError::MemoryLimit(n) if n == MEMORY_BYTES),
+        "{error:?}"
+    );
+    assert!(probe.check(&command("grow:2097152")).await.is_ok());
+}
+
+#[tokio::test]
+async fn host_resources_a_guest_may_hold_are_bounded() {
+    // Each handle's memory is the host's: the table refuses past its cap.
+    let error = probe().check(&command("handles")).await.unwrap_err();
+    assert!(matches!(error, HostError::Trap(_)), "{error:?}");
+    assert_probe_answers().await;
+}
+
+// --- Output ---------------------------------------------------------------
+
+#[tokio::test]
+async fn output_past_the_cap_is_cut_and_the_call_still_answers() {
+    let called = preview(&command("flood:1048576")).await.unwrap();
+    assert_eq!(called.stdout.len(), OUTPUT_BYTES);
+    assert_eq!(called.stderr.len(), OUTPUT_BYTES);
+    // The guest saw its writes fail once the cap was reached.
+    assert!(
+        called.value.starts_with("stdout accepted ") && called.value.contains(" then "),
+        "{}",
+        called.value
+    );
+}
+
+#[tokio::test]
+async fn a_guest_that_panics_on_cut_output_fails_cleanly_as_a_trap() {
+    let error = preview(&command("print:1048576")).await.unwrap_err();
+    assert!(matches!(error, HostError::Trap(_)), "{error:?}");
+    assert_probe_answers().await;
+}
+
+// --- Host errors and outcomes ---------------------------------------------
+
+#[tokio::test]
+async fn host_errors_are_typed_and_distinct_from_the_actions_outcome() {
+    let stub = stub();
+    // The action's own answer: a failed send is `Ok`.
+    let denied = probe()
+        .send(&command("http://127.0.0.1:1/v1/sms"), &[], &allow(&stub))
+        .await
+        .unwrap();
+    assert_eq!(failure_code(&denied.value), FailureCode::RequestDenied);
+    // The host's: a trap is `Err`.
+    let trapped = probe().send(&command("trap"), &[], &allow(&stub)).await;
+    assert!(matches!(trapped, Err(HostError::Trap(_))), "{trapped:?}");
+    // Bytes that are not a component never load.
+    let loaded = SiptelSms::from_bytes(b"\0asm not really", HostOptions::default());
+    assert!(matches!(loaded, Err(HostError::Load(_))));
+}
+
+// --- Egress ---------------------------------------------------------------
+
+#[tokio::test]
+async fn a_config_pointing_at_another_stub_is_denied_and_that_stub_sees_nothing() {
+    let allowed = stub();
+    let other = stub();
+    let config = config(&other);
+    let called = action().send(&config, &[], &allow(&allowed)).await.unwrap();
+
+    assert_eq!(failure_code(&called.value), FailureCode::RequestDenied);
+    assert_eq!(called.denied, [format!("http://{}", other.addr())]);
+    assert_eq!(other.request_count(), 0);
+    assert_eq!(allowed.request_count(), 0);
+}
+
+#[tokio::test]
+async fn without_a_per_call_override_only_the_hosts_base_url_is_allowed() {
+    // The host allows https://api.siptel.cl (the default); the config's stub is
+    // refused before any connection.
+    let stub = stub();
+    let called = action()
+        .send(&config(&stub), &[], &CallOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(failure_code(&called.value), FailureCode::RequestDenied);
+    assert_eq!(called.denied, [format!("http://{}", stub.addr())]);
+    assert_eq!(stub.request_count(), 0);
+}
+
+#[tokio::test]
+async fn a_request_to_another_loopback_port_is_refused_and_never_arrives() {
+    let stub = keyed_stub();
+    let listener = silent_listener();
+    let port = stub.addr().port();
+    let elsewhere = [
+        format!("http://{}/v1/sms", listener.local_addr().unwrap()),
+        format!("https://127.0.0.1:{port}/v1/sms"),
+        format!("http://localhost:{port}/v1/sms"),
+        format!("http://user@127.0.0.1:{port}/v1/sms"),
+    ];
+    for url in elsewhere {
+        let called = probe()
+            .send(&command(&url), &[], &allow(&stub))
+            .await
+            .unwrap();
+        assert_eq!(
+            failure_code(&called.value),
+            FailureCode::RequestDenied,
+            "{url}"
+        );
+        assert_eq!(called.denied.len(), 1, "{url}: {:?}", called.denied);
+    }
+    assert_no_connection(&listener);
+    assert_eq!(stub.request_count(), 0);
+}
+
+#[tokio::test]
+async fn raw_sockets_files_and_the_environment_are_closed_to_the_guest() {
+    let listener = silent_listener();
+    let address = listener.local_addr().unwrap();
+    let called = preview(&command(&format!("probe:{address}")))
+        .await
+        .unwrap();
+    let found = called.value;
+    assert!(
+        found.starts_with("env=0 args=0 files=/=false,.=false,/etc/passwd=false tcp="),
+        "{found}"
+    );
+    assert!(!found.contains("tcp=connected"), "{found}");
+    assert!(found.ends_with("dns=false"), "{found}");
+    assert_no_connection(&listener);
+}
+
+#[tokio::test]
+async fn a_redirect_from_siptel_is_not_followed() {
+    let siptel = stub();
+    let elsewhere = stub();
+    for status in [301, 302, 303, 307, 308] {
+        siptel.reset();
+        let location = format!("{}/v1/sms", elsewhere.base_url());
+        siptel.script([Scripted::raw(status, "").with_header("location", location)]);
+        let config = config(&siptel);
+        let called = action().send(&config, &[], &allow(&siptel)).await.unwrap();
+
+        let Outcome::Failed(failure) = &called.value else {
+            panic!("{status}: expected failed, got {:?}", called.value)
+        };
+        assert_eq!(failure.code, FailureCode::UnexpectedStatus, "{status}");
+        assert_eq!(failure.last_status, Some(status));
+        assert_eq!(siptel.request_count(), 1, "{status}");
+        assert!(called.denied.is_empty(), "{status}: {:?}", called.denied);
+    }
+    assert_eq!(elsewhere.request_count(), 0);
+}
+
+// --- Secrets --------------------------------------------------------------
+
+#[tokio::test]
+async fn a_secret_api_key_becomes_the_real_key_on_the_way_to_siptel() {
+    let stub = keyed_stub();
+    let mut config = config(&stub);
+    config.api_key = PLACEHOLDER.into();
+
+    let problems = action().check(&config).await.unwrap().value;
+    assert!(
+        problems.is_empty(),
+        "the guest refuses the placeholder: {problems:?}"
+    );
+    let called = action().send(&config, &[], &allow(&stub)).await.unwrap();
+
+    assert!(
+        matches!(called.value, Outcome::Sent(_)),
+        "{:?}",
+        called.value
+    );
+    assert_eq!(
+        stub.requests()[0].header("authorization"),
+        Some(format!("Bearer {REAL_KEY}").as_str())
+    );
+    let seen = [
+        serde_json::to_string(&called.value).unwrap(),
+        called.stdout,
+        called.stderr,
+    ];
+    for text in seen {
+        assert!(
+            !text.contains(REAL_KEY),
+            "the key reached the guest: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_real_key_never_reaches_the_guest() {
+    // A guest that prints and returns every key it sees shows the placeholder.
+    let echo = preview(&command("echo")).await.unwrap();
+    assert_eq!(echo.value, PLACEHOLDER);
+    assert!(echo.stdout.contains(PLACEHOLDER), "{}", echo.stdout);
+
+    // Its request to Siptel carries the real key; its answer does not.
+    let stub = keyed_stub();
+    let url = format!("{}/v1/sms", stub.base_url());
+    let sent = probe()
+        .send(&command(&url), &[], &allow(&stub))
+        .await
+        .unwrap();
+    assert!(matches!(sent.value, Outcome::Sent(_)), "{:?}", sent.value);
+    assert_eq!(
+        stub.requests()[0].header("authorization"),
+        Some(format!("Bearer {REAL_KEY}").as_str())
+    );
+
+    for text in [
+        echo.stdout,
+        echo.stderr,
+        sent.stdout,
+        sent.stderr,
+        format!("{:?}", sent.value),
+        format!("{:?}", probe().options()),
+    ] {
+        assert!(
+            !text.contains(REAL_KEY),
+            "the key reached the guest: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_secret_is_refused_and_named() {
+    let stub = stub();
+    let mut config = config(&stub);
+    config.api_key = "secret:nope".into();
+    let called = action().send(&config, &[], &allow(&stub)).await.unwrap();
+
+    assert_eq!(failure_code(&called.value), FailureCode::RequestDenied);
+    assert_eq!(
+        called.denied,
+        [format!("http://{} (unknown secret `nope`)", stub.addr())]
+    );
+    assert_eq!(stub.request_count(), 0, "the placeholder left the machine");
+}
+
+#[tokio::test]
+async fn a_plain_api_key_passes_untouched() {
+    let stub = stub();
+    let called = action()
+        .send(&config(&stub), &[], &allow(&stub))
+        .await
+        .unwrap();
+    assert!(
+        matches!(called.value, Outcome::Sent(_)),
+        "{:?}",
+        called.value
+    );
+    assert_eq!(
+        stub.requests()[0].header("authorization"),
+        Some(format!("Bearer {}", stub_key()).as_str())
+    );
+}
+
+#[test]
+fn a_secret_that_cannot_be_a_header_fails_loading() {
+    let options = HostOptions {
+        secrets: BTreeMap::from([("siptel".to_string(), "two words".to_string())]),
+        ..HostOptions::default()
+    };
+    let Err(HostError::Load(message)) = SiptelSms::from_bytes(b"", options) else {
+        panic!("loaded with a bad secret")
+    };
+    assert!(message.contains("`siptel`"), "{message}");
+    assert!(!message.contains("two words"), "{message}");
+}
