@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde::Serialize;
 use siptel_sms::model::{CampaignVariable, Config, Entity, Outcome, Weekdays};
 use siptel_sms_host::stub::{Scripted, StubConfig, StubSiptel};
-use siptel_sms_host::{CallOptions, HostOptions, SiptelSms};
+use siptel_sms_host::{CallOptions, SiptelSms};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -52,7 +52,7 @@ fn entities() -> Vec<Entity> {
 
 pub async fn run(json: bool) -> Result<ExitCode> {
     let stub = StubSiptel::start(StubConfig::default())?;
-    let action = SiptelSms::builtin(HostOptions::default())?;
+    let action = SiptelSms::builtin(crate::host_options())?;
     let entities = entities();
     let now = CallOptions {
         siptel_base_url: Some(stub.base_url()),

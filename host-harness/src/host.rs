@@ -6,7 +6,7 @@ use crate::pool::Pool;
 use siptel_sms::model::{ActionForm, Config, Entity, Outcome, Problem, SendPreview};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -81,6 +81,10 @@ pub struct HostOptions {
     /// the host falls back to on-demand allocation: [`SiptelSms::pooling`]
     /// tells which one is in use.
     pub pooling: bool,
+    /// Directory where wasmtime caches compiled code across processes, so a
+    /// short-lived host (a CLI, a test binary) loads the component without
+    /// compiling it again. `None` (the default) compiles at every load.
+    pub compile_cache: Option<PathBuf>,
 }
 
 impl Default for HostOptions {
@@ -90,6 +94,7 @@ impl Default for HostOptions {
             limits: Limits::default(),
             secrets: BTreeMap::new(),
             pooling: true,
+            compile_cache: None,
         }
     }
 }
@@ -101,12 +106,14 @@ impl fmt::Debug for HostOptions {
             limits,
             secrets,
             pooling,
+            compile_cache,
         } = self;
         f.debug_struct("HostOptions")
             .field("siptel_base_url", siptel_base_url)
             .field("limits", limits)
             .field("secrets", &secrets.keys().collect::<Vec<_>>())
             .field("pooling", pooling)
+            .field("compile_cache", compile_cache)
             .finish()
     }
 }
@@ -201,7 +208,15 @@ impl SiptelSms {
         let pooling = options
             .pooling
             .then(|| pooling_config(&options.limits, POOLED_CALLS));
-        let (engine, pooling) = new_engine(pooling).map_err(load)?;
+        let cache = match &options.compile_cache {
+            None => None,
+            Some(dir) => {
+                let mut config = wasmtime::CacheConfig::new();
+                config.with_directory(dir);
+                Some(wasmtime::Cache::new(config).map_err(load)?)
+            }
+        };
+        let (engine, pooling) = new_engine(pooling, cache).map_err(load)?;
         let component = Component::from_binary(&engine, wasm).map_err(load)?;
         let mut linker = Linker::<CallState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
@@ -475,11 +490,15 @@ fn pooling_config(limits: &Limits, slots: u32) -> PoolingAllocationConfig {
 
 /// The engine, on the pooling allocator when `pooling` is given and its
 /// reservation succeeds (the returned flag), else on-demand.
-fn new_engine(pooling: Option<PoolingAllocationConfig>) -> wasmtime::Result<(Engine, bool)> {
+fn new_engine(
+    pooling: Option<PoolingAllocationConfig>,
+    cache: Option<wasmtime::Cache>,
+) -> wasmtime::Result<(Engine, bool)> {
     let config = |pooling: Option<PoolingAllocationConfig>| {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
+        config.cache(cache.clone());
         if let Some(pooling) = pooling {
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
         }
@@ -595,7 +614,7 @@ mod pooling_tests {
     #[test]
     fn pooling_reserves_slots_for_the_default_limits() {
         let pooling = pooling_config(&Limits::default(), POOLED_CALLS);
-        let (_engine, pooled) = new_engine(Some(pooling)).unwrap();
+        let (_engine, pooled) = new_engine(Some(pooling), None).unwrap();
         assert!(pooled);
     }
 
@@ -604,7 +623,7 @@ mod pooling_tests {
         // A million 4 GiB memory slots: more address space than exists.
         let mut pooling = pooling_config(&Limits::default(), POOLED_CALLS);
         pooling.total_memories(1 << 20);
-        let (_engine, pooled) = new_engine(Some(pooling)).unwrap();
+        let (_engine, pooled) = new_engine(Some(pooling), None).unwrap();
         assert!(!pooled);
     }
 }

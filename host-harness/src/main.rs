@@ -184,9 +184,21 @@ pub(crate) fn exit_code(outcome: &Outcome) -> ExitCode {
     }
 }
 
+/// The CLI's host: compiled code cached in the user's cache directory, so
+/// each run loads the component without compiling it again.
+pub(crate) fn host_options() -> HostOptions {
+    let cache_home = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+    HostOptions {
+        compile_cache: cache_home.map(|dir| dir.join("siptel-sms")),
+        ..HostOptions::default()
+    }
+}
+
 /// Loads the component with the secrets named on the command line.
 fn load(secrets: &[String]) -> Result<SiptelSms> {
-    let mut options = HostOptions::default();
+    let mut options = host_options();
     for secret in secrets {
         let Some((name, variable)) = secret.split_once('=') else {
             bail!("--secret {secret:?} is not NAME=ENV_VAR");

@@ -13,7 +13,14 @@ use std::sync::OnceLock;
 pub fn action() -> &'static SiptelSms {
     static ACTION: OnceLock<SiptelSms> = OnceLock::new();
     ACTION.get_or_init(|| {
-        SiptelSms::builtin(HostOptions::default()).expect("the built component loads")
+        SiptelSms::builtin(HostOptions {
+            // Test binaries share the compiled component through the cache.
+            compile_cache: Some(
+                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasmtime-cache"),
+            ),
+            ..HostOptions::default()
+        })
+        .expect("the built component loads")
     })
 }
 
