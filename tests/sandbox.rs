@@ -40,7 +40,7 @@ fn probe() -> &'static SiptelSms {
                 output_bytes: OUTPUT_BYTES,
             },
             secrets: secrets(),
-            ..HostOptions::default()
+            ..common::host_options()
         };
         SiptelSms::from_file(siptel_sms_host::SANDBOX_PROBE_WASM, options).expect("the probe loads")
     })
@@ -52,7 +52,7 @@ fn action() -> &'static SiptelSms {
     ACTION.get_or_init(|| {
         let options = HostOptions {
             secrets: secrets(),
-            ..HostOptions::default()
+            ..common::host_options()
         };
         SiptelSms::builtin(options).expect("the built component loads")
     })
@@ -202,7 +202,7 @@ async fn the_memory_limit_holds_without_the_pooling_allocator_too() {
     let options = HostOptions {
         limits: probe().options().limits.clone(),
         pooling: false,
-        ..HostOptions::default()
+        ..common::host_options()
     };
     let probe = SiptelSms::from_file(siptel_sms_host::SANDBOX_PROBE_WASM, options).unwrap();
     assert!(!probe.pooling());

@@ -24,6 +24,17 @@ pub fn action() -> &'static SiptelSms {
     })
 }
 
+/// The default host, with compiled code shared by the test binaries through
+/// wasmtime's cache (a debug host spends seconds compiling a component).
+pub fn host_options() -> HostOptions {
+    HostOptions {
+        compile_cache: Some(
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasmtime-cache"),
+        ),
+        ..HostOptions::default()
+    }
+}
+
 /// The API key the default stub accepts.
 pub fn stub_key() -> String {
     StubConfig::default().api_key
