@@ -5,45 +5,61 @@
 //!   `siptel_sms::preview` called directly;
 //! - (b) one `send` through the component to the loopback stub Siptel vs a
 //!   native keep-alive hyper client posting the identical request (built by
-//!   `siptel_sms::siptel::request`) to the same stub;
+//!   `siptel_sms::siptel::request`) to the same stub, on a 2-worker and on a
+//!   current-thread tokio runtime;
 //! - (c) sends per second with 16 concurrent callers on one `SiptelSms` vs 16
-//!   concurrent native keep-alive callers, with the CPU the stub's thread used;
+//!   concurrent native keep-alive callers (2-worker runtime), with the CPU
+//!   the stub's thread and the whole process used;
 //! - (d) the fixed cost of a call (sandbox store + instantiation + drop, no
 //!   export called), pooling vs on-demand allocator.
 //!
-//! Everything runs on one 2-worker tokio runtime; the stub runs on its own
-//! thread (a current-thread runtime), so on a 2-core machine the host, the
-//! client and the stub share the same two cores. Iterations are bounded: the
-//! whole run takes seconds once built.
+//! The two sides of each comparison are measured interleaved (one call of
+//! each in turn; for (c) alternating rounds), so a machine busy with
+//! something else slows both alike. The stub records every request and
+//! looks its log up linearly, so it is reset every 100 requests (out of the
+//! timed region) and every 20 ms during (c): both sides see the same small
+//! stub. The stub runs on its own thread (a current-thread runtime); on a
+//! 2-core machine the host, the client and the stub share the two cores.
+//! Iterations are bounded: the run takes about 15 s once built.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use siptel_sms::model::{Config, Encoding, Entity, Outcome, Weekdays};
+use siptel_sms::model::{Config, Encoding, Outcome, Weekdays};
 use siptel_sms::siptel::{self, BaseUrl, Payload, Submission};
 use siptel_sms_host::stub::{StubConfig, StubSiptel};
 use siptel_sms_host::{BUILTIN_WASM, CallOptions, HostOptions, SiptelSms};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
 
 const MESSAGE: &str = "Hola Ana, su hora es el lunes 10:30.";
 const SENDER: &str = "56912345678";
 const RECIPIENT: &str = "56987654321";
+/// 2026-09-07T09:00:00-03:00, a Monday.
+const PREVIEW_AT: i64 = 1_788_782_400;
 /// Concurrent callers of (c).
 const CALLERS: usize = 16;
-/// How long each side of (c) runs, after its warm-up.
-const THROUGHPUT_RUN: Duration = Duration::from_secs(2);
-const THROUGHPUT_WARM_UP: Duration = Duration::from_millis(300);
+/// (c): rounds per side, and each round's warm-up and counted time.
+const ROUNDS: usize = 3;
+const ROUND_WARM_UP: Duration = Duration::from_millis(200);
+const ROUND_RUN: Duration = Duration::from_millis(700);
+/// Requests between two resets of the stub's log.
+const RESET_EVERY: usize = 100;
 
 type NativeClient = Client<HttpConnector, Full<Bytes>>;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let multi = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let single = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
@@ -64,160 +80,184 @@ fn main() {
         pooled.pooling(),
         "the pooling allocator could not reserve its slots here"
     );
-
     let stub = StubSiptel::start(StubConfig::default()).expect("the stub starts");
     let config = config(&stub);
-    let entities: Vec<Entity> = Vec::new();
-    let preview_at = 1_788_782_400; // 2026-09-07T09:00:00-03:00, a Monday
-    let client = native_client();
     let base = siptel::parse_base_url(&stub.base_url()).expect("the stub's URL is valid");
+    // Shared by the measuring tasks for the whole run.
+    let bench: &'static Bench = Box::leak(Box::new(Bench {
+        send_options: CallOptions {
+            siptel_base_url: config.base_url.clone(),
+            ..CallOptions::default()
+        },
+        pooled,
+        on_demand,
+        stub,
+        config,
+        base,
+        keys: AtomicU64::new(1),
+    }));
+    let (pooled, on_demand, stub) = (&bench.pooled, &bench.on_demand, &bench.stub);
 
     println!("siptel-sms host benchmark");
     println!(
-        "machine: {} cores; release .wasm: {} bytes ({:.0} KB) at {BUILTIN_WASM}",
+        "machine: {} cores; release .wasm: {} bytes ({:.0} KB), {BUILTIN_WASM}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         wasm_bytes,
         wasm_bytes as f64 / 1000.0
     );
     println!(
-        "component load (compile + link): pooling {:.1} ms, on-demand {:.1} ms",
+        "component load (compile + link): pooling {:.0} ms, on-demand {:.0} ms",
         ms(pooled_load),
         ms(on_demand_load)
     );
     println!();
 
-    let mut rows: Vec<Row> = Vec::new();
-
     // (a) Pure functions: through the component vs natively.
-    let check_component = runtime.block_on(time_async(200, 2_000, || async {
-        let called = pooled.check(&config).await.expect("check runs");
-        assert!(called.value.is_empty(), "{:?}", called.value);
-    }));
-    let check_native = time_sync(2_000, 20_000, || {
-        let problems = siptel_sms::check(std::hint::black_box(&config));
-        assert!(problems.is_empty());
-        std::hint::black_box(problems);
-    });
-    rows.push(Row::new("(a) check", check_component, check_native));
-
-    let preview_component = runtime.block_on(time_async(200, 2_000, || async {
-        let called = pooled
-            .preview(
-                &config,
-                &entities,
-                Some(preview_at),
-                &CallOptions::default(),
-            )
-            .await
-            .expect("preview runs");
-        assert!(called.value.is_ok(), "{:?}", called.value);
-    }));
-    let preview_native = time_sync(2_000, 20_000, || {
-        let preview = siptel_sms::preview(std::hint::black_box(&config), &entities, preview_at);
-        assert!(preview.is_ok());
-        std::hint::black_box(preview).ok();
-    });
-    rows.push(Row::new("(a) preview", preview_component, preview_native));
+    let (check_component, check_native) = on_worker(
+        &multi,
+        interleaved(
+            300,
+            3_000,
+            || async {
+                let called = pooled.check(&bench.config).await.expect("check runs");
+                assert!(called.value.is_empty(), "{:?}", called.value);
+            },
+            || async {
+                let problems = siptel_sms::check(std::hint::black_box(&bench.config));
+                assert!(problems.is_empty());
+            },
+            |_| {},
+        ),
+    );
+    let (preview_component, preview_native) = on_worker(
+        &multi,
+        interleaved(
+            300,
+            3_000,
+            || async {
+                let called = pooled
+                    .preview(
+                        &bench.config,
+                        &[],
+                        Some(PREVIEW_AT),
+                        &CallOptions::default(),
+                    )
+                    .await
+                    .expect("preview runs");
+                assert!(called.value.is_ok(), "{:?}", called.value);
+            },
+            || async {
+                let preview =
+                    siptel_sms::preview(std::hint::black_box(&bench.config), &[], PREVIEW_AT);
+                assert!(preview.is_ok());
+            },
+            |_| {},
+        ),
+    );
 
     // (b) One send at a time, keep-alive on both sides, same stub.
-    let send_options = CallOptions {
-        siptel_base_url: config.base_url.clone(),
-        ..CallOptions::default()
-    };
-    let keys = AtomicU64::new(1);
-    let send_component = runtime.block_on(time_async(200, 1_500, || async {
-        let called = pooled
-            .send(&config, &entities, &send_options)
-            .await
-            .expect("send runs");
-        assert!(
-            matches!(called.value, Outcome::Sent(_)),
-            "{:?}",
-            called.value
+    let sends = |runtime: &Runtime| {
+        let client = native_client();
+        let stats = on_worker(
+            runtime,
+            interleaved(
+                200,
+                1_500,
+                || bench.component_send(),
+                move || {
+                    let client = client.clone();
+                    async move { bench.native_send(&client).await }
+                },
+                |i| {
+                    if i % (RESET_EVERY / 2) == 0 {
+                        bench.stub.reset();
+                    }
+                },
+            ),
         );
-    }));
-    stub.reset();
-    let send_native = runtime.block_on(time_async(200, 1_500, || async {
-        let status = native_send(&client, &base, &keys).await;
-        assert_eq!(status, 201);
-    }));
-    stub.reset();
-    rows.push(Row::new(
-        "(b) send, keep-alive, loopback",
-        send_component,
-        send_native,
-    ));
+        stub.reset();
+        stats
+    };
+    let (send_multi_component, send_multi_native) = sends(&multi);
+    let (send_single_component, send_single_native) = sends(&single);
 
     // (d) The fixed cost of a call: sandbox store + instantiation + drop.
-    let instantiate_pooled = runtime.block_on(time_async(300, 3_000, || async {
-        pooled.instantiate().await.expect("instantiates");
-    }));
-    let instantiate_on_demand = runtime.block_on(time_async(300, 3_000, || async {
-        on_demand.instantiate().await.expect("instantiates");
-    }));
-
-    // (c) Throughput with 16 concurrent callers.
-    let pooled = Arc::new(pooled);
-    let component_rate = {
-        let (pooled, config, options) = (
-            Arc::clone(&pooled),
-            Arc::new(config.clone()),
-            Arc::new(send_options.clone()),
-        );
-        runtime.block_on(throughput(&stub, move || {
-            let (pooled, config, options) = (
-                Arc::clone(&pooled),
-                Arc::clone(&config),
-                Arc::clone(&options),
-            );
-            async move {
-                let called = pooled
-                    .send(&config, &[], &options)
-                    .await
-                    .expect("send runs");
-                assert!(matches!(called.value, Outcome::Sent(_)));
-            }
-        }))
-    };
-    stub.reset();
-    let native_rate = {
-        let (client, base, keys) = (client.clone(), Arc::new(base.clone()), Arc::new(keys));
-        runtime.block_on(throughput(&stub, move || {
-            let (client, base, keys) = (client.clone(), Arc::clone(&base), Arc::clone(&keys));
-            async move {
-                assert_eq!(native_send(&client, &base, &keys).await, 201);
-            }
-        }))
-    };
-    stub.reset();
-
-    // The table.
-    println!(
-        "{:<34} {:>11} {:>11} {:>11} {:>11} {:>9}",
-        "per call (µs)", "wasm med", "wasm p99", "native med", "native p99", "ratio"
+    let (instantiate_pooled, instantiate_on_demand) = on_worker(
+        &multi,
+        interleaved(
+            300,
+            3_000,
+            || async { pooled.instantiate().await.expect("instantiates") },
+            || async { on_demand.instantiate().await.expect("instantiates") },
+            |_| {},
+        ),
     );
-    for row in &rows {
+
+    // (c) Throughput with 16 concurrent callers, alternating rounds.
+    let client = native_client();
+    let (mut component_rate, mut native_rate) = (Rate::default(), Rate::default());
+    let stop_resetting = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop_resetting.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+                stub.reset();
+            }
+        });
+        for _ in 0..ROUNDS {
+            component_rate.add(&multi.block_on(throughput(stub, || bench.component_send())));
+            native_rate.add(&multi.block_on(throughput(stub, {
+                let client = client.clone();
+                move || {
+                    let client = client.clone();
+                    async move { bench.native_send(&client).await }
+                }
+            })));
+        }
+        stop_resetting.store(true, Ordering::Relaxed);
+    });
+
+    // The tables.
+    let rows = [
+        ("(a) check", check_component, check_native),
+        ("(a) preview", preview_component, preview_native),
+        (
+            "(b) send, 2-worker runtime",
+            send_multi_component,
+            send_multi_native,
+        ),
+        (
+            "(b) send, current-thread runtime",
+            send_single_component,
+            send_single_native,
+        ),
+    ];
+    println!(
+        "{:<34} {:>10} {:>10} {:>10} {:>10} {:>8}",
+        "per call, µs", "wasm med", "wasm p99", "native med", "native p99", "ratio"
+    );
+    for (name, component, native) in &rows {
         println!(
-            "{:<34} {:>11.2} {:>11.2} {:>11.3} {:>11.3} {:>8.1}x",
-            row.name,
-            us(row.component.median),
-            us(row.component.p99),
-            us(row.native.median),
-            us(row.native.p99),
-            row.ratio()
+            "{:<34} {:>10.1} {:>10.1} {:>10.2} {:>10.2} {:>7.1}x",
+            name,
+            us(component.median),
+            us(component.p99),
+            us(native.median),
+            us(native.p99),
+            ratio(component.median, native.median)
         );
     }
     println!();
     println!(
-        "{:<34} {:>11} {:>11} {:>9}",
-        "(d) call fixed cost (µs)", "median", "p99", "vs pool"
+        "{:<34} {:>10} {:>10} {:>8}",
+        "(d) call fixed cost, µs", "median", "p99", "ratio"
     );
     for (name, stats) in [
         ("pooling allocator", &instantiate_pooled),
         ("on-demand allocator", &instantiate_on_demand),
     ] {
         println!(
-            "{:<34} {:>11.2} {:>11.2} {:>8.2}x",
+            "{:<34} {:>10.1} {:>10.1} {:>7.2}x",
             name,
             us(stats.median),
             us(stats.p99),
@@ -226,35 +266,34 @@ fn main() {
     }
     println!();
     println!(
-        "{:<34} {:>11} {:>11} {:>11}",
-        "(c) 16 concurrent callers", "sends/s", "stub CPU", "process CPU"
+        "{:<34} {:>10} {:>10} {:>12}",
+        "(c) 16 callers, 2-worker runtime", "sends/s", "stub CPU", "process CPU"
     );
     for (name, rate) in [
         ("component (one SiptelSms)", &component_rate),
         ("native keep-alive client", &native_rate),
     ] {
         println!(
-            "{:<34} {:>11.0} {:>10.0}% {:>10.0}%",
+            "{:<34} {:>10.0} {:>9.0}% {:>11.0}%",
             name,
-            rate.per_second,
-            rate.stub_cpu * 100.0,
-            rate.process_cpu * 100.0
+            rate.per_second(),
+            rate.stub_cpu() * 100.0,
+            rate.process_cpu() * 100.0
         );
     }
-    println!(
-        "{:<34} {:>10.2}x",
-        "component / native",
-        component_rate.per_second / native_rate.per_second
-    );
+    let rate_ratio = component_rate.per_second() / native_rate.per_second();
+    println!("{:<34} {:>9.2}x", "component / native", rate_ratio);
 
     // The targets.
-    let send_ratio = rows[2].ratio();
-    let rate_ratio = component_rate.per_second / native_rate.per_second;
+    let send_ratio = ratio(send_multi_component.median, send_multi_native.median);
     println!();
     println!("targets");
     target(
-        "component send within 1.5x of native keep-alive (median)",
-        format!("{send_ratio:.2}x"),
+        "component send within 1.5x of native keep-alive (median, 2-worker)",
+        format!(
+            "{send_ratio:.2}x (current-thread {:.2}x)",
+            ratio(send_single_component.median, send_single_native.median)
+        ),
         send_ratio <= 1.5,
     );
     target(
@@ -263,7 +302,7 @@ fn main() {
         rate_ratio >= 1.0 / 3.0,
     );
     target(
-        "call fixed cost with pooling < 20 µs (median)",
+        "instantiation (call fixed cost) with pooling < 20 µs (median)",
         format!("{:.1} µs", us(instantiate_pooled.median)),
         instantiate_pooled.median < Duration::from_micros(20),
     );
@@ -272,12 +311,12 @@ fn main() {
         format!("{:.0} KB", wasm_bytes as f64 / 1000.0),
         wasm_bytes < 600_000,
     );
-    if native_rate.stub_cpu > 0.85 {
+    let busiest = native_rate.stub_cpu().max(component_rate.stub_cpu());
+    if busiest > 0.85 {
         println!(
-            "note: the stub's thread used {:.0}% of a core during the native run: \
-             the stub (one current-thread runtime) bounds the native rate, so the \
-             throughput ratio understates the component.",
-            native_rate.stub_cpu * 100.0
+            "note: the stub's thread used up to {:.0}% of a core in (c): the stub (one \
+             current-thread runtime) bounds that side's rate.",
+            busiest * 100.0
         );
     }
 }
@@ -304,41 +343,73 @@ fn native_client() -> NativeClient {
     Client::builder(TokioExecutor::new()).build(connector)
 }
 
-/// Posts what the component posts (a fresh idempotency key each time) and
-/// reads the whole answer: the status.
-async fn native_send(client: &NativeClient, base: &BaseUrl, keys: &AtomicU64) -> u16 {
-    let n = keys.fetch_add(1, Ordering::Relaxed);
-    let key =
-        siptel::new_idempotency_key(u128::from(n) * 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
-    let request = siptel::request(
-        base,
-        &Submission {
-            api_key: "test-key",
-            rut: None,
-            idempotency_key: &key,
-            sender: SENDER,
-            recipient: RECIPIENT,
-            payload: Payload::Message {
-                text: MESSAGE,
-                encoding: Encoding::Gsm7,
-            },
-        },
-    );
-    let mut builder = http::Request::post(request.url());
-    for (name, value) in &request.headers {
-        builder = builder.header(*name, value);
+/// What the measuring tasks share.
+struct Bench {
+    pooled: SiptelSms,
+    on_demand: SiptelSms,
+    stub: StubSiptel,
+    config: Config,
+    send_options: CallOptions,
+    base: BaseUrl,
+    keys: AtomicU64,
+}
+
+impl Bench {
+    /// One send through the component (pooling allocator).
+    async fn component_send(&self) {
+        let called = self
+            .pooled
+            .send(&self.config, &[], &self.send_options)
+            .await
+            .expect("send runs");
+        assert!(matches!(called.value, Outcome::Sent(_)), "{called:?}");
     }
-    let request = builder
-        .body(Full::new(Bytes::from(request.body)))
-        .expect("a valid request");
-    let response = client.request(request).await.expect("the stub answers");
-    let status = response.status().as_u16();
-    response
-        .into_body()
-        .collect()
-        .await
-        .expect("the whole answer");
-    status
+
+    /// Posts what the component posts (a fresh idempotency key each time)
+    /// and reads the whole answer.
+    async fn native_send(&self, client: &NativeClient) {
+        let n = self.keys.fetch_add(1, Ordering::Relaxed);
+        let key =
+            siptel::new_idempotency_key(u128::from(n) * 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+        let request = siptel::request(
+            &self.base,
+            &Submission {
+                api_key: "test-key",
+                rut: None,
+                idempotency_key: &key,
+                sender: SENDER,
+                recipient: RECIPIENT,
+                payload: Payload::Message {
+                    text: MESSAGE,
+                    encoding: Encoding::Gsm7,
+                },
+            },
+        );
+        let mut builder = http::Request::post(request.url());
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value);
+        }
+        let request = builder
+            .body(Full::new(Bytes::from(request.body)))
+            .expect("a valid request");
+        let response = client.request(request).await.expect("the stub answers");
+        assert_eq!(response.status(), 201);
+        response
+            .into_body()
+            .collect()
+            .await
+            .expect("the whole answer");
+    }
+}
+
+/// Runs `work` in a task of `runtime` (on a worker thread of a multi-thread
+/// runtime, as a server's request handler would) and waits for it.
+fn on_worker<F>(runtime: &Runtime, work: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    runtime.block_on(async { tokio::spawn(work).await.expect("the task finished") })
 }
 
 // ---------------------------------------------------------------------------
@@ -359,55 +430,74 @@ fn stats(mut samples: Vec<Duration>) -> Stats {
     }
 }
 
-fn time_sync(warm_up: usize, runs: usize, mut f: impl FnMut()) -> Stats {
-    for _ in 0..warm_up {
-        f();
-    }
-    let samples = (0..runs)
-        .map(|_| {
-            let started = Instant::now();
-            f();
-            started.elapsed()
-        })
-        .collect();
-    stats(samples)
-}
-
-async fn time_async<F: Future<Output = ()>>(
+/// Times `a` and `b` in turn, `runs` times each after `warm_up` rounds;
+/// `between(i)` runs before round `i`, untimed.
+async fn interleaved<A, B>(
     warm_up: usize,
     runs: usize,
-    mut f: impl FnMut() -> F,
-) -> Stats {
-    for _ in 0..warm_up {
-        f().await;
-    }
-    let mut samples = Vec::with_capacity(runs);
-    for _ in 0..runs {
+    mut a: impl FnMut() -> A,
+    mut b: impl FnMut() -> B,
+    mut between: impl FnMut(usize),
+) -> (Stats, Stats)
+where
+    A: Future<Output = ()>,
+    B: Future<Output = ()>,
+{
+    let (mut times_a, mut times_b) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for i in 0..warm_up + runs {
+        between(i);
         let started = Instant::now();
-        f().await;
-        samples.push(started.elapsed());
+        a().await;
+        let middle = Instant::now();
+        b().await;
+        let ended = Instant::now();
+        if i >= warm_up {
+            times_a.push(middle - started);
+            times_b.push(ended - middle);
+        }
     }
-    stats(samples)
+    (stats(times_a), stats(times_b))
 }
 
+/// Sends, CPU seconds of the stub's thread and of the process, over `wall`.
+#[derive(Default)]
 struct Rate {
-    per_second: f64,
-    /// CPU time of the stub's thread / wall time (1.0 = one core).
+    sends: u64,
     stub_cpu: f64,
-    /// CPU time of the whole process / wall time.
     process_cpu: f64,
+    wall: f64,
 }
 
-/// Runs `CALLERS` tasks that call `op` in a loop: a warm-up, then
-/// `THROUGHPUT_RUN` counted.
+impl Rate {
+    fn add(&mut self, other: &Rate) {
+        self.sends += other.sends;
+        self.stub_cpu += other.stub_cpu;
+        self.process_cpu += other.process_cpu;
+        self.wall += other.wall;
+    }
+
+    fn per_second(&self) -> f64 {
+        self.sends as f64 / self.wall
+    }
+
+    fn stub_cpu(&self) -> f64 {
+        self.stub_cpu / self.wall
+    }
+
+    fn process_cpu(&self) -> f64 {
+        self.process_cpu / self.wall
+    }
+}
+
+/// Runs `CALLERS` tasks that call `op` in a loop: `ROUND_WARM_UP`, then
+/// `ROUND_RUN` counted.
 async fn throughput<F>(stub: &StubSiptel, op: impl Fn() -> F + Send + Sync + 'static) -> Rate
 where
     F: Future<Output = ()> + Send + 'static,
 {
     let op = Arc::new(op);
-    let started = Instant::now();
-    let counting_from = started + THROUGHPUT_WARM_UP;
-    let until = counting_from + THROUGHPUT_RUN;
+    let counting_from = Instant::now() + ROUND_WARM_UP;
+    let until = counting_from + ROUND_RUN;
     let stub_thread = format!("stub-siptel-{}", stub.addr().port());
     let callers: Vec<_> = (0..CALLERS)
         .map(|_| {
@@ -428,38 +518,37 @@ where
         })
         .collect();
     tokio::time::sleep_until(counting_from.into()).await;
-    let cpu_at_start = (cpu_seconds(Some(&stub_thread)), cpu_seconds(None));
+    let (stub_start, process_start) = (cpu_seconds(Some(&stub_thread)), cpu_seconds(None));
     tokio::time::sleep_until(until.into()).await;
-    let cpu_at_end = (cpu_seconds(Some(&stub_thread)), cpu_seconds(None));
-    let mut total = 0;
+    let (stub_end, process_end) = (cpu_seconds(Some(&stub_thread)), cpu_seconds(None));
+    let mut sends = 0;
     for caller in callers {
-        total += caller.await.expect("a caller finished");
+        sends += caller.await.expect("a caller finished");
     }
-    let (stub0, process0) = cpu_at_start;
-    let wall = THROUGHPUT_RUN.as_secs_f64();
     Rate {
-        per_second: total as f64 / wall,
-        stub_cpu: (cpu_at_end.0 - stub0) / wall,
-        process_cpu: (cpu_at_end.1 - process0) / wall,
+        sends,
+        stub_cpu: stub_end - stub_start,
+        process_cpu: process_end - process_start,
+        wall: ROUND_RUN.as_secs_f64(),
     }
 }
 
-/// CPU seconds (user + system) of this process, or of its thread whose name
-/// starts like `thread` (Linux `/proc`; 0 elsewhere).
+/// CPU seconds (user + system) of this process, or of its thread named
+/// `thread` (Linux `/proc`; 0 elsewhere).
 fn cpu_seconds(thread: Option<&str>) -> f64 {
-    // /proc reports clock ticks of USER_HZ, 100 on Linux.
+    // /proc counts in USER_HZ ticks: 100 a second on Linux.
     const TICKS_PER_SECOND: f64 = 100.0;
     let ticks = |stat: &str| -> f64 {
-        // Fields after the parenthesised command: state is field 3; utime
-        // and stime are fields 14 and 15.
+        // After the parenthesised command comes field 3 (state); utime and
+        // stime are fields 14 and 15.
         let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
         let fields: Vec<&str> = after.split_whitespace().collect();
         let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<f64>().ok());
         field(14).unwrap_or(0.0) + field(15).unwrap_or(0.0)
     };
+    let read = |path: &std::path::Path| std::fs::read_to_string(path).map_or(0.0, |s| ticks(&s));
     let Some(thread) = thread else {
-        return std::fs::read_to_string("/proc/self/stat").map_or(0.0, |s| ticks(&s))
-            / TICKS_PER_SECOND;
+        return read("/proc/self/stat".as_ref()) / TICKS_PER_SECOND;
     };
     // Thread names are cut to 15 bytes.
     let wanted = &thread[..thread.len().min(15)];
@@ -470,8 +559,7 @@ fn cpu_seconds(thread: Option<&str>) -> f64 {
         let path = task.path();
         let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
         if name.trim_end() == wanted {
-            return std::fs::read_to_string(path.join("stat")).map_or(0.0, |s| ticks(&s))
-                / TICKS_PER_SECOND;
+            return read(&path.join("stat")) / TICKS_PER_SECOND;
         }
     }
     0.0
@@ -479,26 +567,6 @@ fn cpu_seconds(thread: Option<&str>) -> f64 {
 
 // ---------------------------------------------------------------------------
 // Printing
-
-struct Row {
-    name: &'static str,
-    component: Stats,
-    native: Stats,
-}
-
-impl Row {
-    fn new(name: &'static str, component: Stats, native: Stats) -> Row {
-        Row {
-            name,
-            component,
-            native,
-        }
-    }
-
-    fn ratio(&self) -> f64 {
-        ratio(self.component.median, self.native.median)
-    }
-}
 
 fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64().max(1e-12)

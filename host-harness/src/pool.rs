@@ -4,9 +4,9 @@
 //! connection for every request and builds a new TLS configuration each time.
 //! [`Pool`] instead keeps HTTP/1.1 connections alive per authority (scheme,
 //! host and port), shared by every call and every `Store` of one loaded
-//! component: hyper-util's pooled legacy `Client` over a small connector that
-//! speaks TCP, or TLS the way the default sender does (tokio-rustls, ring,
-//! the webpki roots, here with ALPN `http/1.1`).
+//! component on one tokio runtime: hyper-util's pooled legacy `Client` over a
+//! small connector that speaks TCP, or TLS the way the default sender does
+//! (tokio-rustls, ring, the webpki roots, here with ALPN `http/1.1`).
 //!
 //! What a guest observes stays as with the default sender:
 //! - the `wasi:http` request options apply: the connect timeout bounds TCP
@@ -34,13 +34,14 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -69,10 +70,19 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 const MAX_IDLE_PER_AUTHORITY: usize = 128;
 
 /// The keep-alive client: cheap to clone (clones share the pool), `Send + Sync`.
+///
+/// A connection is driven by a task of the tokio runtime that opened it, so
+/// each runtime gets its own pool: a connection is never handed to a call on
+/// another runtime, where it would stall while its runtime is not running
+/// (a current-thread runtime outside `block_on`) or die with it. A server
+/// has one runtime, hence one pool; a test binary has one per test.
 #[derive(Clone)]
 pub(crate) struct Pool {
-    client: Client<Connector, WasiBody>,
+    connector: Connector,
+    clients: Arc<Mutex<HashMap<Option<tokio::runtime::Id>, PooledClient>>>,
 }
+
+type PooledClient = Client<Connector, WasiBody>;
 
 impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -97,15 +107,30 @@ impl Pool {
             .with_root_certificates(roots)
             .with_no_client_auth();
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let connector = Connector {
-            tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
-        };
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(IDLE_TIMEOUT)
-            .pool_max_idle_per_host(MAX_IDLE_PER_AUTHORITY)
-            .build(connector);
-        Pool { client }
+        Pool {
+            connector: Connector {
+                tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
+            },
+            clients: Arc::default(),
+        }
+    }
+
+    /// The client of the current tokio runtime.
+    fn client(&self) -> PooledClient {
+        let runtime = tokio::runtime::Handle::try_current()
+            .ok()
+            .map(|handle| handle.id());
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry(runtime)
+            .or_insert_with(|| {
+                Client::builder(TokioExecutor::new())
+                    .pool_timer(TokioTimer::new())
+                    .pool_idle_timeout(IDLE_TIMEOUT)
+                    .pool_max_idle_per_host(MAX_IDLE_PER_AUTHORITY)
+                    .build(self.connector.clone())
+            })
+            .clone()
     }
 
     /// Sends `request` (absolute URI) on a pooled connection to its authority,
@@ -134,7 +159,7 @@ impl Pool {
             settled: Notify::new(),
         });
 
-        let response = ATTEMPT.scope(Arc::clone(&attempt), self.client.request(request));
+        let response = ATTEMPT.scope(Arc::clone(&attempt), self.client().request(request));
         tokio::pin!(response);
         let first_byte_deadline = tokio::time::sleep(first_byte);
         tokio::pin!(first_byte_deadline);
@@ -469,7 +494,6 @@ mod tests {
     use http_body_util::Full;
     use std::convert::Infallible;
     use std::net::SocketAddr;
-    use std::sync::Mutex;
     use tokio::io::AsyncWriteExt;
     use tokio::net::TcpListener;
     use tokio::task::JoinHandle;
@@ -657,6 +681,34 @@ mod tests {
             assert_eq!(status, 400);
         }
         assert_eq!(stub.request_count(), 2);
+    }
+
+    #[test]
+    fn a_runtime_at_rest_does_not_hold_up_another() {
+        // A current-thread runtime runs its tasks only inside `block_on`: a
+        // connection it opened must not serve a call on another runtime.
+        let stub = StubSiptel::start(StubConfig::default()).unwrap();
+        let pool = Pool::new();
+        let url = format!("http://{}/v1/sms", stub.addr());
+        let current_thread = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        let resting = current_thread();
+        resting.block_on(async {
+            exchange(&pool, &url, None).await.unwrap();
+            settle().await;
+        });
+        let (status, _) = current_thread()
+            .block_on(async {
+                tokio::time::timeout(Duration::from_secs(2), exchange(&pool, &url, None)).await
+            })
+            .expect("not held up by the resting runtime")
+            .unwrap();
+        assert_eq!(status, 400);
+        drop(resting);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
