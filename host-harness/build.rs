@@ -6,8 +6,8 @@
 //! Each nested cargo gets its own target directory (`target/guest`,
 //! `target/test-components`), so it never waits on the outer build's lock, and
 //! it is shared by `build`, `clippy` and `test` so each component compiles
-//! once. The guest is built in the size-optimised release profile: the
-//! artifact that ships is the one tested.
+//! once. The guest is built in the size-optimised `guest` profile (root
+//! `Cargo.toml`): the artifact that ships is the one tested.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -36,16 +36,16 @@ fn main() {
         .unwrap_or_else(|| root.join("target"));
 
     let target_dir = target_root.join("guest");
-    let mut command = nested_cargo(&root, &target_dir);
+    let mut command = nested_cargo(&root, &target_dir, "guest");
     command.args(["--package", "siptel-sms", "--lib"]);
     run(command, "the guest component");
-    let wasm = target_dir.join("wasm32-wasip2/release/siptel_sms.wasm");
+    let wasm = target_dir.join("wasm32-wasip2/guest/siptel_sms.wasm");
     assert!(wasm.exists(), "guest build produced no {}", wasm.display());
     println!("cargo:rustc-env=SIPTEL_SMS_WASM={}", wasm.display());
 
     // Test-only components: a workspace of their own (not members of ours).
     let target_dir = target_root.join("test-components");
-    let mut command = nested_cargo(&test_components, &target_dir);
+    let mut command = nested_cargo(&test_components, &target_dir, "release");
     command.arg("--workspace");
     run(command, "the test components");
     let probe = target_dir.join("wasm32-wasip2/release/sandbox_probe.wasm");
@@ -56,16 +56,17 @@ fn main() {
     );
 }
 
-/// `cargo build --release --target wasm32-wasip2 --locked` in `dir`, with its
-/// own target directory.
-fn nested_cargo(dir: &Path, target_dir: &Path) -> Command {
+/// `cargo build --profile <profile> --target wasm32-wasip2 --locked` in
+/// `dir`, with its own target directory.
+fn nested_cargo(dir: &Path, target_dir: &Path, profile: &str) -> Command {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(dir)
         .args([
             "build",
-            "--release",
+            "--profile",
+            profile,
             "--target",
             "wasm32-wasip2",
             "--locked",

@@ -7,7 +7,7 @@
 # Needs the .wasm and the CLI built: `cargo build -p siptel-sms-host`.
 #
 # Environment:
-#   SIPTEL_SMS_WASM  the component (default target/guest/wasm32-wasip2/release/siptel_sms.wasm)
+#   SIPTEL_SMS_WASM  the component (default target/guest/wasm32-wasip2/guest/siptel_sms.wasm)
 #   SIPTEL_SMS_BIN   the CLI the tests run the stub with (default target/debug/siptel-sms)
 #   SIPTEL_JS_CI=1   run `npm ci` even when node_modules matches package-lock.json
 # Arguments are passed to `node --test` (e.g. --test-name-pattern=blocked).
@@ -16,7 +16,7 @@ set -euo pipefail
 # Relative paths in the environment are taken from the caller's directory.
 abs() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
 root="$(cd "$(dirname "$0")/.." && pwd)"
-wasm="$(abs "${SIPTEL_SMS_WASM:-$root/target/guest/wasm32-wasip2/release/siptel_sms.wasm}")"
+wasm="$(abs "${SIPTEL_SMS_WASM:-$root/target/guest/wasm32-wasip2/guest/siptel_sms.wasm}")"
 bin="$(abs "${SIPTEL_SMS_BIN:-$root/target/debug/siptel-sms}")"
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -4,7 +4,7 @@
 //
 //      cargo build -p siptel-sms-host          # builds the .wasm and the CLI
 //      cd js && npm ci
-//      npx jco transpile ../target/guest/wasm32-wasip2/release/siptel_sms.wasm \
+//      npx jco transpile ../target/guest/wasm32-wasip2/guest/siptel_sms.wasm \
 //          --name siptel_sms --strict -o generated
 //
 //    (scripts/test-js.sh does exactly this.) The output imports the WASI
