@@ -10,6 +10,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "format"
 cargo fmt --all -- --check
+cargo fmt --manifest-path host-harness/test-components/Cargo.toml --all -- --check
 
 step "clippy (host, native guest logic)"
 cargo clippy --locked --workspace --all-targets -- -D warnings

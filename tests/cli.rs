@@ -8,6 +8,7 @@ mod common;
 
 use common::stub;
 use serde_json::Value;
+use siptel_sms_host::stub::StubSiptel;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -45,6 +46,24 @@ fn workspace() -> &'static Path {
 }
 
 /// Runs `siptel-sms args...` from the workspace root.
+/// `siptel-sms send CONFIG --entities examples/entities.json` to `stub` at
+/// instant `at`, plus `extra` arguments.
+fn send_example(stub: &StubSiptel, config: &str, at: &str, extra: &[&str]) -> Run {
+    let base_url = stub.base_url();
+    let mut args = vec![
+        "send",
+        config,
+        "--entities",
+        "examples/entities.json",
+        "--base-url",
+        &base_url,
+        "--at",
+        at,
+    ];
+    args.extend_from_slice(extra);
+    siptel_sms(&args)
+}
+
 fn siptel_sms(args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_siptel-sms"))
         .args(args)
@@ -230,17 +249,7 @@ fn preview_json_uses_wit_names() {
 #[test]
 fn send_to_a_stub_exits_0_and_prints_sent() {
     let stub = stub();
-    let base_url = stub.base_url();
-    let run = siptel_sms(&[
-        "send",
-        "examples/config.json",
-        "--entities",
-        "examples/entities.json",
-        "--base-url",
-        &base_url,
-        "--at",
-        MONDAY_10,
-    ]);
+    let run = send_example(&stub, "examples/config.json", MONDAY_10, &[]);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(run.stdout.starts_with("sent: sms_"), "{run:?}");
     assert!(
@@ -265,17 +274,7 @@ fn send_to_a_stub_exits_0_and_prints_sent() {
 #[test]
 fn send_outside_the_window_exits_4_and_sends_nothing() {
     let stub = stub();
-    let base_url = stub.base_url();
-    let run = siptel_sms(&[
-        "send",
-        "examples/config.json",
-        "--entities",
-        "examples/entities.json",
-        "--base-url",
-        &base_url,
-        "--at",
-        SUNDAY_10,
-    ]);
+    let run = send_example(&stub, "examples/config.json", SUNDAY_10, &[]);
     assert_eq!(run.code, Some(4), "{run:?}");
     assert!(
         run.stdout.starts_with(
@@ -290,18 +289,7 @@ fn send_outside_the_window_exits_4_and_sends_nothing() {
 #[test]
 fn send_json_of_the_campaign_example_uses_wit_names() {
     let stub = stub();
-    let base_url = stub.base_url();
-    let run = siptel_sms(&[
-        "send",
-        "examples/campaign.json",
-        "--entities",
-        "examples/entities.json",
-        "--base-url",
-        &base_url,
-        "--at",
-        MONDAY_10,
-        "--json",
-    ]);
+    let run = send_example(&stub, "examples/campaign.json", MONDAY_10, &["--json"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     let outcome = run.json();
     assert_wit_names(&outcome);

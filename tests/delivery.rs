@@ -35,30 +35,34 @@ fn stub_with(config: StubConfig) -> StubSiptel {
     StubSiptel::start(config).expect("the stub starts")
 }
 
-/// The receipt of a `sent` outcome; anything else fails the test.
-fn receipt(called: &Called<Outcome>) -> Receipt {
+/// The payload `pick` finds in an outcome with no egress denied; anything
+/// else fails the test.
+fn expect<T: Clone>(called: &Called<Outcome>, what: &str, pick: fn(&Outcome) -> Option<&T>) -> T {
     assert!(
         called.denied.is_empty(),
         "egress denied: {:?}",
         called.denied
     );
-    match &called.value {
-        Outcome::Sent(receipt) => receipt.clone(),
-        other => panic!("expected sent, got {other:?}"),
+    match pick(&called.value) {
+        Some(payload) => payload.clone(),
+        None => panic!("expected {what}, got {:?}", called.value),
     }
+}
+
+/// The receipt of a `sent` outcome; anything else fails the test.
+fn receipt(called: &Called<Outcome>) -> Receipt {
+    expect(called, "sent", |o| match o {
+        Outcome::Sent(receipt) => Some(receipt),
+        _ => None,
+    })
 }
 
 /// The failure of a `failed` outcome; anything else fails the test.
 fn failure(called: &Called<Outcome>) -> Failure {
-    assert!(
-        called.denied.is_empty(),
-        "egress denied: {:?}",
-        called.denied
-    );
-    match &called.value {
-        Outcome::Failed(failure) => failure.clone(),
-        other => panic!("expected failed, got {other:?}"),
-    }
+    expect(called, "failed", |o| match o {
+        Outcome::Failed(failure) => Some(failure),
+        _ => None,
+    })
 }
 
 /// Asserts a failure to the default error intent with its Spanish description.
