@@ -45,6 +45,9 @@ impl Authority {
         Some(Authority::new(https, uri.authority()?.as_str()))
     }
 
+    /// `authority` with the scheme's default port made explicit. Compared as
+    /// text on purpose: parsing it (`http::uri::Authority::host`) would drop
+    /// userinfo and let `user@host` pass as `host` (tests/sandbox.rs).
     fn new(https: bool, authority: &str) -> Authority {
         let authority = authority.to_ascii_lowercase();
         let has_port = authority
