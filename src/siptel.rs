@@ -28,6 +28,9 @@ pub const MAX_BASE_URL_LEN: usize = 2048;
 pub mod header {
     /// `Content-Type`.
     pub const CONTENT_TYPE: &str = "Content-Type";
+    /// `Content-Length`: the body goes out in one piece, not chunked (some
+    /// gateways refuse chunked uploads, and one write is one packet).
+    pub const CONTENT_LENGTH: &str = "Content-Length";
     /// `Accept`.
     pub const ACCEPT: &str = "Accept";
     /// `User-Agent`.
@@ -518,6 +521,7 @@ pub fn request(base: &BaseUrl, s: &Submission) -> Request {
     let body = body.unwrap_or_default();
     let mut headers = vec![
         (header::CONTENT_TYPE, CONTENT_TYPE_JSON.to_owned()),
+        (header::CONTENT_LENGTH, body.len().to_string()),
         (header::ACCEPT, ACCEPT_JSON.to_owned()),
         (header::USER_AGENT, USER_AGENT.to_owned()),
         (header::AUTHORIZATION, format!("Bearer {}", s.api_key)),
@@ -946,11 +950,21 @@ mod tests {
             names,
             [
                 "Content-Type",
+                "Content-Length",
                 "Accept",
                 "User-Agent",
                 "Authorization",
                 "Idempotency-Key"
             ]
+        );
+        // The byte length, not the character count (the text has non-ASCII).
+        assert_eq!(
+            r.header("content-length"),
+            Some(r.body.len().to_string().as_str())
+        );
+        assert_ne!(
+            r.body.len(),
+            String::from_utf8_lossy(&r.body).chars().count()
         );
         assert_eq!(
             r.header("content-type"),

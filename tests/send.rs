@@ -30,6 +30,12 @@ async fn sends_a_message_and_the_stub_records_the_exact_request() {
         Some("application/json; charset=utf-8")
     );
     assert_eq!(request.header("accept"), Some("application/json"));
+    // One body of a known length, never chunked.
+    assert_eq!(
+        request.header("content-length"),
+        Some(request.body.len().to_string().as_str())
+    );
+    assert_eq!(request.header("transfer-encoding"), None);
     assert_eq!(
         request.header("authorization"),
         Some(format!("Bearer {}", stub_key()).as_str())
