@@ -149,17 +149,20 @@ impl Transport for WasiHttp {
             .map_err(|e| transport_error(&e))?;
         OutgoingBody::finish(body, None).map_err(|e| transport_error(&e))?;
 
+        // The answer is never ready this early: wait first, then take it
+        // (one host call fewer than asking first).
+        let ready = future.subscribe();
         let response = loop {
-            if let Some(ready) = future.get() {
-                break ready
+            if poll::poll(&[&ready, &deadline]) == [1] {
+                return Err(TransportError::Timeout);
+            }
+            if let Some(answer) = future.get() {
+                break answer
                     .map_err(|()| TransportError::Other)?
                     .map_err(|e| transport_error(&e))?;
             }
-            let pollable = future.subscribe();
-            if poll::poll(&[&pollable, &deadline]) == [1] {
-                return Err(TransportError::Timeout);
-            }
         };
+        drop(ready);
 
         let status = response.status();
         let headers = response
@@ -197,6 +200,7 @@ fn read_body(
     deadline: &poll::Pollable,
 ) -> Result<(Vec<u8>, bool), TransportError> {
     let stream = incoming.stream().map_err(|()| TransportError::Other)?;
+    let readable = stream.subscribe();
     let mut body = Vec::new();
     loop {
         let room = (siptel::MAX_BODY_BYTES + 1).saturating_sub(body.len());
@@ -206,8 +210,7 @@ fn read_body(
         }
         match stream.read(room as u64) {
             Ok(chunk) if chunk.is_empty() => {
-                let pollable = stream.subscribe();
-                if poll::poll(&[&pollable, deadline]) == [1] {
+                if poll::poll(&[&readable, deadline]) == [1] {
                     return Err(TransportError::Timeout);
                 }
             }
