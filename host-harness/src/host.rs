@@ -1,6 +1,7 @@
 //! Loading the component once and calling it in sandboxed, per-call stores.
 
-use crate::bindings::{SmsAction, SmsActionPre};
+use crate::bindings::SmsActionPre;
+use crate::bindings::siptel::sms::types as wit;
 use crate::egress::{Authority, Egress, Secrets};
 use crate::pool::Pool;
 use siptel_sms::model::{ActionForm, Config, Entity, Outcome, Problem, SendPreview};
@@ -11,11 +12,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{
+    Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Linker,
+    Lower, ResourceTable,
+};
 use wasmtime::{
     Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
     Trap, UpdateDeadline,
 };
+use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -178,7 +183,8 @@ impl std::error::Error for HostError {}
 /// The loaded component: compile once, call many times, from many tasks.
 pub struct SiptelSms {
     engine: Engine,
-    pre: SmsActionPre<CallState>,
+    pre: InstancePre<CallState>,
+    exports: Exports,
     options: HostOptions,
     secrets: Arc<Secrets>,
     /// Keep-alive connections of every call's outgoing HTTP.
@@ -224,7 +230,9 @@ impl SiptelSms {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(load)?;
         let pre = linker.instantiate_pre(&component).map_err(load)?;
-        let pre = SmsActionPre::new(pre).map_err(load)?;
+        // Type-checks every export against the world once, here.
+        SmsActionPre::new(pre.clone()).map_err(load)?;
+        let exports = Exports::find(&component).map_err(load)?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let ticker = {
@@ -242,6 +250,7 @@ impl SiptelSms {
         Ok(SiptelSms {
             engine,
             pre,
+            exports,
             options,
             secrets,
             pool: Pool::new(),
@@ -277,11 +286,14 @@ impl SiptelSms {
             .call_timeout
             .max(Duration::from_millis(u64::from(deadline_ms)) + Duration::from_secs(5));
         let (wit_config, wit_entities) = (config.clone().into(), wit_entities(entities));
-        self.call(options, timeout, async |action, store| {
-            let outcome = action
-                .siptel_sms_action()
-                .call_send(store, &wit_config, &wit_entities)
-                .await?;
+        self.call(options, timeout, async |instance, store| {
+            let (outcome,) = invoke::<(&wit::Config, &[wit::Entity]), (wit::Outcome,)>(
+                instance,
+                store,
+                &self.exports.send,
+                (&wit_config, &wit_entities),
+            )
+            .await?;
             Ok(outcome.into())
         })
         .await
@@ -293,11 +305,14 @@ impl SiptelSms {
         self.call(
             &CallOptions::default(),
             self.options.limits.call_timeout,
-            async |action, store| {
-                let problems = action
-                    .siptel_sms_action()
-                    .call_check(store, &wit_config)
-                    .await?;
+            async |instance, store| {
+                let (problems,) = invoke::<(&wit::Config,), (Vec<wit::Problem>,)>(
+                    instance,
+                    store,
+                    &self.exports.check,
+                    (&wit_config,),
+                )
+                .await?;
                 Ok(problems.into_iter().map(Into::into).collect())
             },
         )
@@ -313,19 +328,22 @@ impl SiptelSms {
         options: &CallOptions,
     ) -> Result<Called<Result<SendPreview, Vec<Problem>>>, HostError> {
         let (wit_config, wit_entities) = (config.clone().into(), wit_entities(entities));
-        let at = at.map(
-            |s| wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime {
-                seconds: u64::try_from(s).unwrap_or(0),
-                nanoseconds: 0,
-            },
-        );
+        let at = at.map(|s| Datetime {
+            seconds: u64::try_from(s).unwrap_or(0),
+            nanoseconds: 0,
+        });
         self.call(
             options,
             self.options.limits.call_timeout,
-            async |action, store| {
-                let answer = action
-                    .siptel_sms_action()
-                    .call_preview(store, &wit_config, &wit_entities, at)
+            async |instance, store| {
+                type Answer = Result<wit::SendPreview, Vec<wit::Problem>>;
+                let (answer,) =
+                    invoke::<(&wit::Config, &[wit::Entity], Option<Datetime>), (Answer,)>(
+                        instance,
+                        store,
+                        &self.exports.preview,
+                        (&wit_config, &wit_entities, at),
+                    )
                     .await?;
                 Ok(answer
                     .map(Into::into)
@@ -340,12 +358,15 @@ impl SiptelSms {
         self.call(
             &CallOptions::default(),
             self.options.limits.call_timeout,
-            async |action, store| {
-                Ok(action
-                    .siptel_sms_action()
-                    .call_describe(store)
-                    .await?
-                    .into())
+            async |instance, store| {
+                let (form,) = invoke::<(), (crate::bindings::siptel::sms::form::ActionForm,)>(
+                    instance,
+                    store,
+                    &self.exports.describe,
+                    (),
+                )
+                .await?;
+                Ok(form.into())
             },
         )
         .await
@@ -358,7 +379,7 @@ impl SiptelSms {
         self.call(
             &CallOptions::default(),
             self.options.limits.call_timeout,
-            async |_action, _store| Ok(()),
+            async |_instance, _store| Ok(()),
         )
         .await
         .map(|_| ())
@@ -371,7 +392,7 @@ impl SiptelSms {
         &self,
         options: &CallOptions,
         timeout: Duration,
-        run: impl AsyncFnOnce(&SmsAction, &mut Store<CallState>) -> wasmtime::Result<T>,
+        run: impl AsyncFnOnce(&Instance, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<Called<T>, HostError> {
         let stdout = MemoryOutputPipe::new(self.options.limits.output_bytes);
         let stderr = MemoryOutputPipe::new(self.options.limits.output_bytes);
@@ -429,8 +450,8 @@ impl SiptelSms {
         });
 
         let work = async {
-            let action = self.pre.instantiate_async(&mut store).await?;
-            run(&action, &mut store).await
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            run(&instance, &mut store).await
         };
         // Epochs stop code that runs; the timer stops code blocked in the host.
         let result = tokio::time::timeout(timeout + EPOCH_TICK * 2, work).await;
@@ -460,6 +481,51 @@ impl SiptelSms {
             denied: std::mem::take(&mut store.data_mut().egress.denied),
         })
     }
+}
+
+/// The action's exports, found once at load. A call type-checks only the
+/// export it runs: the generated `SmsAction` would check all four at every
+/// instantiation, a sixth of a `check` call's cost.
+struct Exports {
+    send: ComponentExportIndex,
+    check: ComponentExportIndex,
+    preview: ComponentExportIndex,
+    describe: ComponentExportIndex,
+}
+
+impl Exports {
+    fn find(component: &Component) -> wasmtime::Result<Exports> {
+        const INTERFACE: &str = "siptel:sms/action@0.1.0";
+        let interface = component
+            .get_export_index(None, INTERFACE)
+            .ok_or_else(|| wasmtime::format_err!("no export `{INTERFACE}`"))?;
+        let func = |name: &str| {
+            component
+                .get_export_index(Some(&interface), name)
+                .ok_or_else(|| wasmtime::format_err!("no export `{INTERFACE}#{name}`"))
+        };
+        Ok(Exports {
+            send: func("send")?,
+            check: func("check")?,
+            preview: func("preview")?,
+            describe: func("describe")?,
+        })
+    }
+}
+
+/// Calls the export `index` of `instance` with `params`.
+async fn invoke<P, R>(
+    instance: &Instance,
+    store: &mut Store<CallState>,
+    index: &ComponentExportIndex,
+    params: P,
+) -> wasmtime::Result<R>
+where
+    P: ComponentNamedList + Lower + Send + Sync,
+    R: ComponentNamedList + Lift + Send + Sync + 'static,
+{
+    let func = instance.get_typed_func::<P, R>(&mut *store, index)?;
+    func.call_async(&mut *store, params).await
 }
 
 /// Concurrent calls the pooling allocator reserves instance slots for.
@@ -541,7 +607,7 @@ impl Drop for SiptelSms {
     }
 }
 
-fn wit_entities(entities: &[Entity]) -> Vec<crate::bindings::siptel::sms::types::Entity> {
+fn wit_entities(entities: &[Entity]) -> Vec<wit::Entity> {
     entities.iter().cloned().map(Into::into).collect()
 }
 
