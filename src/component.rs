@@ -200,7 +200,9 @@ fn read_body(
     deadline: &poll::Pollable,
 ) -> Result<(Vec<u8>, bool), TransportError> {
     let stream = incoming.stream().map_err(|()| TransportError::Other)?;
-    let readable = stream.subscribe();
+    // Made on the first empty read only: a small answer is usually all
+    // there by the time the head is.
+    let mut readable = None;
     let mut body = Vec::new();
     loop {
         let room = (siptel::MAX_BODY_BYTES + 1).saturating_sub(body.len());
@@ -210,7 +212,8 @@ fn read_body(
         }
         match stream.read(room as u64) {
             Ok(chunk) if chunk.is_empty() => {
-                if poll::poll(&[&readable, deadline]) == [1] {
+                let readable = readable.get_or_insert_with(|| stream.subscribe());
+                if poll::poll(&[&*readable, deadline]) == [1] {
                     return Err(TransportError::Timeout);
                 }
             }
