@@ -10,7 +10,7 @@ mod common;
 use common::{config, stub, stub_key};
 use siptel_sms::model::{Config, FailureCode, Outcome, SendPreview};
 use siptel_sms_host::stub::{Scripted, StubConfig, StubSiptel};
-use siptel_sms_host::{CallOptions, Called, HostError, HostOptions, Limits, SiptelSms};
+use siptel_sms_host::{CallOptions, Called, Failed, HostError, HostOptions, Limits, SiptelSms};
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::OnceLock;
@@ -85,7 +85,7 @@ fn allow(stub: &StubSiptel) -> CallOptions {
 }
 
 /// The probe's `preview` answer text, or the host error.
-async fn preview(config: &Config) -> Result<Called<String>, HostError> {
+async fn preview(config: &Config) -> Result<Called<String>, Failed> {
     let called = probe()
         .preview(config, &[], None, &CallOptions::default())
         .await?;
@@ -139,7 +139,7 @@ async fn an_endless_loop_is_stopped_at_the_deadline_and_the_engine_stays_usable(
         let error = probe.describe().await.unwrap_err();
         let elapsed = started.elapsed();
         assert!(
-            matches!(error, HostError::Timeout(d) if d == CALL_TIMEOUT),
+            matches!(error.value, HostError::Timeout(d) if d == CALL_TIMEOUT),
             "{error:?}"
         );
         assert!(elapsed >= CALL_TIMEOUT, "stopped early: {elapsed:?}");
@@ -160,7 +160,16 @@ async fn a_spinning_guest_yields_its_thread_to_other_calls() {
         let called = preview(&command("echo")).await;
         (called, started.elapsed())
     });
-    assert!(matches!(spin, Err(HostError::Timeout(_))), "{spin:?}");
+    assert!(
+        matches!(
+            spin,
+            Err(Called {
+                value: HostError::Timeout(_),
+                ..
+            })
+        ),
+        "{spin:?}"
+    );
     let (called, echoed_after) = echo;
     assert_eq!(called.unwrap().value, PLACEHOLDER);
     assert!(
@@ -175,7 +184,7 @@ async fn a_spinning_guest_yields_its_thread_to_other_calls() {
 async fn a_memory_bomb_is_stopped_at_the_memory_limit() {
     let error = probe().check(&command("bomb")).await.unwrap_err();
     assert!(
-        matches!(error, HostError::MemoryLimit(n) if n == MEMORY_BYTES),
+        matches!(error.value, HostError::MemoryLimit(n) if n == MEMORY_BYTES),
         "{error:?}"
     );
     // The limit, not allocation as such, is what stopped it.
@@ -194,7 +203,7 @@ async fn a_refused_growth_the_guest_survives_is_not_a_host_error() {
         .check(&command("reserve-spin:67108864"))
         .await
         .unwrap_err();
-    assert!(matches!(error, HostError::Timeout(_)), "{error:?}");
+    assert!(matches!(error.value, HostError::Timeout(_)), "{error:?}");
 }
 
 #[tokio::test]
@@ -208,7 +217,7 @@ async fn the_memory_limit_holds_without_the_pooling_allocator_too() {
     assert!(!probe.pooling());
     let error = probe.check(&command("bomb")).await.unwrap_err();
     assert!(
-        matches!(error, HostError::MemoryLimit(n) if n == MEMORY_BYTES),
+        matches!(error.value, HostError::MemoryLimit(n) if n == MEMORY_BYTES),
         "{error:?}"
     );
     assert!(probe.check(&command("grow:2097152")).await.is_ok());
@@ -218,7 +227,7 @@ async fn the_memory_limit_holds_without_the_pooling_allocator_too() {
 async fn host_resources_a_guest_may_hold_are_bounded() {
     // Each handle's memory is the host's: the table refuses past its cap.
     let error = probe().check(&command("handles")).await.unwrap_err();
-    assert!(matches!(error, HostError::Trap(_)), "{error:?}");
+    assert!(matches!(error.value, HostError::Trap(_)), "{error:?}");
     assert_probe_answers().await;
 }
 
@@ -240,7 +249,7 @@ async fn output_past_the_cap_is_cut_and_the_call_still_answers() {
 #[tokio::test]
 async fn a_guest_that_panics_on_cut_output_fails_cleanly_as_a_trap() {
     let error = preview(&command("print:1048576")).await.unwrap_err();
-    assert!(matches!(error, HostError::Trap(_)), "{error:?}");
+    assert!(matches!(error.value, HostError::Trap(_)), "{error:?}");
     assert_probe_answers().await;
 }
 
@@ -255,9 +264,16 @@ async fn host_errors_are_typed_and_distinct_from_the_actions_outcome() {
         .await
         .unwrap();
     assert_eq!(failure_code(&denied.value), FailureCode::RequestDenied);
-    // The host's: a trap is `Err`.
-    let trapped = probe().send(&command("trap"), &[], &allow(&stub)).await;
-    assert!(matches!(trapped, Err(HostError::Trap(_))), "{trapped:?}");
+    // The host's: a trap is `Err`, with the guest's own account of it.
+    let trapped = probe()
+        .send(&command("trap"), &[], &allow(&stub))
+        .await
+        .unwrap_err();
+    assert!(matches!(trapped.value, HostError::Trap(_)), "{trapped:?}");
+    assert!(
+        trapped.stderr.contains("the probe traps on purpose"),
+        "{trapped:?}"
+    );
     // Bytes that are not a component never load.
     let loaded = SiptelSms::from_bytes(b"\0asm not really", HostOptions::default());
     assert!(matches!(loaded, Err(HostError::Load(_))));

@@ -137,7 +137,8 @@ pub struct CallOptions {
     pub wall_clock: Option<SystemTime>,
 }
 
-/// The action's answer plus what the sandbox observed during the call.
+/// The action's answer (or, as [`Failed`], the host's error) plus what the
+/// sandbox observed during the call.
 #[derive(Clone, Debug)]
 pub struct Called<T> {
     /// The action's own answer.
@@ -150,6 +151,26 @@ pub struct Called<T> {
     /// of a request to another authority, or `scheme://host:port (unknown
     /// secret `name`)` of a request naming a secret the host does not hold.
     pub denied: Vec<String>,
+}
+
+/// A call that ended in a host error (its `value`), with what the sandbox
+/// observed until then: a trapping guest's stderr usually says why (a Rust
+/// guest prints its panic message there). `Display` shows the error only;
+/// `?` turns it into the bare [`HostError`].
+pub type Failed = Called<HostError>;
+
+impl fmt::Display for Failed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}
+
+impl std::error::Error for Failed {}
+
+impl From<Failed> for HostError {
+    fn from(failed: Failed) -> HostError {
+        failed.value
+    }
 }
 
 /// A failure of the host, distinct from the action's own outcomes.
@@ -276,7 +297,7 @@ impl SiptelSms {
         config: &Config,
         entities: &[Entity],
         options: &CallOptions,
-    ) -> Result<Called<Outcome>, HostError> {
+    ) -> Result<Called<Outcome>, Failed> {
         let deadline_ms = config
             .deadline_ms
             .unwrap_or(siptel_sms::describe::DEFAULT_DEADLINE_MS);
@@ -300,7 +321,7 @@ impl SiptelSms {
     }
 
     /// `check`: design-time validation.
-    pub async fn check(&self, config: &Config) -> Result<Called<Vec<Problem>>, HostError> {
+    pub async fn check(&self, config: &Config) -> Result<Called<Vec<Problem>>, Failed> {
         let wit_config = config.clone().into();
         self.call(
             &CallOptions::default(),
@@ -326,7 +347,7 @@ impl SiptelSms {
         entities: &[Entity],
         at: Option<i64>,
         options: &CallOptions,
-    ) -> Result<Called<Result<SendPreview, Vec<Problem>>>, HostError> {
+    ) -> Result<Called<Result<SendPreview, Vec<Problem>>>, Failed> {
         let (wit_config, wit_entities) = (config.clone().into(), wit_entities(entities));
         let at = at.map(|s| Datetime {
             seconds: u64::try_from(s).unwrap_or(0),
@@ -354,7 +375,7 @@ impl SiptelSms {
     }
 
     /// `describe`: the action's form.
-    pub async fn describe(&self) -> Result<Called<ActionForm>, HostError> {
+    pub async fn describe(&self) -> Result<Called<ActionForm>, Failed> {
         self.call(
             &CallOptions::default(),
             self.options.limits.call_timeout,
@@ -375,7 +396,7 @@ impl SiptelSms {
     /// Instantiates the component in a call's sandbox and drops it, calling
     /// no export: a readiness check (the component links and fits the
     /// limits) that costs what every call pays before its export runs.
-    pub async fn instantiate(&self) -> Result<(), HostError> {
+    pub async fn instantiate(&self) -> Result<(), Failed> {
         self.call(
             &CallOptions::default(),
             self.options.limits.call_timeout,
@@ -393,7 +414,7 @@ impl SiptelSms {
         options: &CallOptions,
         timeout: Duration,
         run: impl AsyncFnOnce(&Instance, &mut Store<CallState>) -> wasmtime::Result<T>,
-    ) -> Result<Called<T>, HostError> {
+    ) -> Result<Called<T>, Failed> {
         let stdout = MemoryOutputPipe::new(self.options.limits.output_bytes);
         let stderr = MemoryOutputPipe::new(self.options.limits.output_bytes);
         let mut wasi = WasiCtxBuilder::new();
@@ -455,31 +476,39 @@ impl SiptelSms {
         };
         // Epochs stop code that runs; the timer stops code blocked in the host.
         let result = tokio::time::timeout(timeout + EPOCH_TICK * 2, work).await;
+        let value = match result {
+            Err(_elapsed) => Err(HostError::Timeout(timeout)),
+            Ok(Ok(value)) => Ok(value),
+            // A refused growth the guest survived does not make a later
+            // deadline a memory failure.
+            Ok(Err(error)) => Err(
+                if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                    HostError::Timeout(timeout)
+                } else if store.data().limiter.refused {
+                    HostError::MemoryLimit(self.options.limits.memory_bytes)
+                } else {
+                    HostError::Trap(format!("{error:#}"))
+                },
+            ),
+        };
         let captured =
             |pipe: &MemoryOutputPipe| String::from_utf8_lossy(&pipe.contents()).into_owned();
-        let value = match result {
-            Err(_elapsed) => return Err(HostError::Timeout(timeout)),
-            Ok(Ok(value)) => value,
-            Ok(Err(error)) => {
-                // A refused growth the guest survived does not make a later
-                // deadline a memory failure.
-                return Err(
-                    if matches!(error.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-                        HostError::Timeout(timeout)
-                    } else if store.data().limiter.refused {
-                        HostError::MemoryLimit(self.options.limits.memory_bytes)
-                    } else {
-                        HostError::Trap(format!("{error:#}"))
-                    },
-                );
-            }
-        };
-        Ok(Called {
-            value,
-            stdout: captured(&stdout),
-            stderr: captured(&stderr),
-            denied: std::mem::take(&mut store.data_mut().egress.denied),
-        })
+        let (stdout, stderr) = (captured(&stdout), captured(&stderr));
+        let denied = std::mem::take(&mut store.data_mut().egress.denied);
+        match value {
+            Ok(value) => Ok(Called {
+                value,
+                stdout,
+                stderr,
+                denied,
+            }),
+            Err(error) => Err(Called {
+                value: error,
+                stdout,
+                stderr,
+                denied,
+            }),
+        }
     }
 }
 

@@ -26,7 +26,7 @@ mod pool;
 pub mod stub;
 
 pub use egress::{Authority, SECRET_PREFIX};
-pub use host::{CallOptions, Called, HostError, HostOptions, Limits, SiptelSms};
+pub use host::{CallOptions, Called, Failed, HostError, HostOptions, Limits, SiptelSms};
 
 /// Path of the guest component built by `build.rs` (release profile).
 pub const BUILTIN_WASM: &str = env!("SIPTEL_SMS_WASM");
