@@ -18,6 +18,11 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 step "clippy (guest for wasm32-wasip2)"
 cargo clippy --locked --package siptel-sms --lib --target wasm32-wasip2 -- -D warnings
 
+step "clippy (test components, their own workspace and target dir)"
+CARGO_TARGET_DIR=target/test-components cargo clippy --locked \
+  --manifest-path host-harness/test-components/Cargo.toml --workspace \
+  --target wasm32-wasip2 -- -D warnings
+
 step "tests: native logic, component build, harness against the stub, world check"
 cargo test --locked --workspace
 
