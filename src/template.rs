@@ -11,7 +11,7 @@
 //! cannot inject placeholders; a value that contains `{{` is reported instead
 //! (a placeholder left over by an earlier step of the flow).
 
-use crate::model::{Explain, Language, ProblemCode};
+use crate::model::{Entity, Explain, Language, ProblemCode};
 use std::collections::BTreeSet;
 
 /// Largest number of errors one call reports: enough to fix a text in one go,
@@ -290,6 +290,18 @@ pub fn render<'a>(
         }
     }
     errors.finish(out)
+}
+
+/// [`render`] with the flow's entities; the last entity of a name wins
+/// (flows append newer values).
+pub fn render_entities(text: &str, entities: &[Entity]) -> Result<String, Vec<TemplateError>> {
+    render(text, |name| {
+        entities
+            .iter()
+            .rev()
+            .find(|e| e.name == name)
+            .map(|e| e.value.as_str())
+    })
 }
 
 /// Checks the placeholder syntax only, for design time when no entity exists.

@@ -207,23 +207,13 @@ impl<'a> Validator<'a> {
     /// Renders a field's flow variables (or, at design time, checks their syntax).
     fn resolve(&mut self, field: FieldId, raw: &str) -> Resolved {
         match self.entities {
-            Some(entities) => {
-                let lookup = |name: &str| {
-                    // The last entity of a name wins: flows append newer values.
-                    entities
-                        .iter()
-                        .rev()
-                        .find(|e| e.name == name)
-                        .map(|e| e.value.as_str())
-                };
-                match template::render(raw, lookup) {
-                    Ok(value) => Resolved::Value(value),
-                    Err(errors) => {
-                        self.report_all(field, errors);
-                        Resolved::Invalid
-                    }
+            Some(entities) => match template::render_entities(raw, entities) {
+                Ok(value) => Resolved::Value(value),
+                Err(errors) => {
+                    self.report_all(field, errors);
+                    Resolved::Invalid
                 }
-            }
+            },
             None => match template::check(raw) {
                 Err(errors) => {
                     self.report_all(field, errors);

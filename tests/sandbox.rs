@@ -8,9 +8,11 @@
 mod common;
 
 use common::{config, stub, stub_key};
-use siptel_sms::model::{Config, FailureCode, Outcome, SendPreview};
+use siptel_sms::model::{Config, Entity, FailureCode, Outcome, SendPreview};
 use siptel_sms_host::stub::{Scripted, StubConfig, StubSiptel};
-use siptel_sms_host::{CallOptions, Called, Failed, HostError, HostOptions, Limits, SiptelSms};
+use siptel_sms_host::{
+    CallOptions, Called, Failed, HostError, HostOptions, Limits, REDACTED, SiptelSms,
+};
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::OnceLock;
@@ -443,6 +445,28 @@ async fn the_real_key_never_reaches_the_guest() {
             !text.contains(REAL_KEY),
             "the key reached the guest: {text}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_key_written_in_the_config_is_scrubbed_from_guest_output() {
+    // The probe prints the key it receives; the host scrubs it, as written
+    // and as the flow variables resolve it.
+    let mut config = command("echo");
+    config.api_key = "{{siptel_key}}".into();
+    let entities = [Entity {
+        name: "siptel_key".into(),
+        value: REAL_KEY.into(),
+        kind: None,
+    }];
+    let called = probe()
+        .preview(&config, &entities, None, &CallOptions::default())
+        .await
+        .unwrap();
+    for text in [&called.stdout, &called.stderr] {
+        assert!(!text.contains(REAL_KEY), "{text}");
+        assert!(!text.contains("{{siptel_key}}"), "{text}");
+        assert!(text.contains(REDACTED), "{text}");
     }
 }
 

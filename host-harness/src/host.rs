@@ -4,6 +4,7 @@ use crate::bindings::SmsActionPre;
 use crate::bindings::siptel::sms::types as wit;
 use crate::egress::{Authority, Egress, Secrets};
 use crate::pool::Pool;
+use crate::redact::Redactor;
 use siptel_sms::model::{ActionForm, Config, Entity, Outcome, Problem, SendPreview};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -307,7 +308,8 @@ impl SiptelSms {
             .call_timeout
             .max(Duration::from_millis(u64::from(deadline_ms)) + Duration::from_secs(5));
         let (wit_config, wit_entities) = (config.clone().into(), wit_entities(entities));
-        self.call(options, timeout, async |instance, store| {
+        let key = Some((config.api_key.as_str(), entities));
+        self.call(options, timeout, key, async |instance, store| {
             let (outcome,) = invoke::<(&wit::Config, &[wit::Entity]), (wit::Outcome,)>(
                 instance,
                 store,
@@ -326,6 +328,7 @@ impl SiptelSms {
         self.call(
             &CallOptions::default(),
             self.options.limits.call_timeout,
+            Some((&config.api_key, &[])),
             async |instance, store| {
                 let (problems,) = invoke::<(&wit::Config,), (Vec<wit::Problem>,)>(
                     instance,
@@ -356,6 +359,7 @@ impl SiptelSms {
         self.call(
             options,
             self.options.limits.call_timeout,
+            Some((&config.api_key, entities)),
             async |instance, store| {
                 type Answer = Result<wit::SendPreview, Vec<wit::Problem>>;
                 let (answer,) =
@@ -379,6 +383,7 @@ impl SiptelSms {
         self.call(
             &CallOptions::default(),
             self.options.limits.call_timeout,
+            None,
             async |instance, store| {
                 let (form,) = invoke::<(), (crate::bindings::siptel::sms::form::ActionForm,)>(
                     instance,
@@ -400,6 +405,7 @@ impl SiptelSms {
         self.call(
             &CallOptions::default(),
             self.options.limits.call_timeout,
+            None,
             async |_instance, _store| Ok(()),
         )
         .await
@@ -407,12 +413,15 @@ impl SiptelSms {
     }
 
     /// Runs one export in a fresh store: deadline, memory limit, captured
-    /// output, no sockets, files or environment, and egress limited to the
-    /// allowed Siptel authority (with the host's secrets put on it).
+    /// output (scrubbed of `api_key`, as written and resolved by its
+    /// entities, and of the host's secrets), no sockets, files or
+    /// environment, and egress limited to the allowed Siptel authority (with
+    /// the host's secrets put on it).
     async fn call<T>(
         &self,
         options: &CallOptions,
         timeout: Duration,
+        api_key: Option<(&str, &[Entity])>,
         run: impl AsyncFnOnce(&Instance, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<Called<T>, Failed> {
         let stdout = MemoryOutputPipe::new(self.options.limits.output_bytes);
@@ -493,7 +502,12 @@ impl SiptelSms {
         };
         let captured =
             |pipe: &MemoryOutputPipe| String::from_utf8_lossy(&pipe.contents()).into_owned();
-        let (stdout, stderr) = (captured(&stdout), captured(&stderr));
+        let (mut stdout, mut stderr) = (captured(&stdout), captured(&stderr));
+        if !stdout.is_empty() || !stderr.is_empty() {
+            let redactor = Redactor::new(self.options.secrets.values(), api_key);
+            stdout = redactor.scrub(stdout);
+            stderr = redactor.scrub(stderr);
+        }
         let denied = std::mem::take(&mut store.data_mut().egress.denied);
         match value {
             Ok(value) => Ok(Called {

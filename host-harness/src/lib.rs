@@ -22,11 +22,13 @@ mod bindings;
 mod egress;
 mod host;
 mod pool;
+mod redact;
 
 pub mod stub;
 
 pub use egress::{Authority, SECRET_PREFIX};
 pub use host::{CallOptions, Called, Failed, HostError, HostOptions, Limits, SiptelSms};
+pub use redact::REDACTED;
 
 /// Path of the guest component built by `build.rs` (release profile).
 pub const BUILTIN_WASM: &str = env!("SIPTEL_SMS_WASM");
