@@ -1,7 +1,7 @@
 //! Loading the component once and calling it in sandboxed, per-call stores.
 
 use crate::bindings::SmsActionPre;
-use crate::bindings::siptel::sms::types as wit;
+use crate::bindings::siptel::sms::{form as wit_form, types as wit};
 use crate::egress::{Authority, Egress, Secrets};
 use crate::pool::Pool;
 use crate::redact::Redactor;
@@ -385,7 +385,7 @@ impl SiptelSms {
             self.options.limits.call_timeout,
             None,
             async |instance, store| {
-                let (form,) = invoke::<(), (crate::bindings::siptel::sms::form::ActionForm,)>(
+                let (form,) = invoke::<(), (wit_form::ActionForm,)>(
                     instance,
                     store,
                     &self.exports.describe,
