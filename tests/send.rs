@@ -1,11 +1,13 @@
 //! End to end: the real `.wasm` in wasmtime, sending to the stub Siptel over
-//! loopback HTTP through `wasi:http`.
+//! loopback HTTP (and HTTPS) through `wasi:http`.
 
 mod common;
 
 use common::*;
 use serde_json::json;
-use siptel_sms::model::{Outcome, ProblemCode};
+use siptel_sms::model::{Config, FailureCode, Outcome, ProblemCode};
+use siptel_sms_host::stub::{StubConfig, StubSiptel, TLS_CERT_PEM};
+use siptel_sms_host::{CallOptions, HostOptions, SiptelSms};
 
 #[tokio::test]
 async fn sends_a_message_and_the_stub_records_the_exact_request() {
@@ -151,4 +153,48 @@ async fn the_api_key_never_appears_in_outcomes_or_guest_output() {
         stub.requests()[0].header("authorization"),
         Some(format!("Bearer {SENTINEL}").as_str())
     );
+}
+
+#[tokio::test]
+async fn sends_over_https_only_to_a_server_the_host_trusts() {
+    // The way a real send takes: `https` through wasi:http, the egress hook
+    // and the pool's TLS, to a stub that speaks TLS.
+    let stub = StubSiptel::start_tls(StubConfig::default()).expect("the stub starts");
+    assert!(stub.base_url().starts_with("https://"));
+    let host = |tls_roots_pem: Option<String>| {
+        SiptelSms::builtin(HostOptions {
+            siptel_base_url: stub.base_url(),
+            tls_roots_pem,
+            ..common::host_options()
+        })
+        .expect("the component loads")
+    };
+    let config = Config {
+        max_attempts: Some(1),
+        ..config(&stub)
+    };
+
+    let trusting = host(Some(TLS_CERT_PEM.into()));
+    let called = trusting
+        .send(&config, &[], &CallOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(called.value, Outcome::Sent(_)),
+        "{:?}",
+        called.value
+    );
+    assert_eq!(stub.requests().len(), 1);
+
+    // Without the certificate the handshake fails and nothing reaches Siptel.
+    let untrusting = host(None);
+    let called = untrusting
+        .send(&config, &[], &CallOptions::default())
+        .await
+        .unwrap();
+    let Outcome::Failed(failure) = &called.value else {
+        panic!("expected failed, got {:?}", called.value)
+    };
+    assert_eq!(failure.code, FailureCode::ConnectionFailed);
+    assert_eq!(stub.requests().len(), 1);
 }

@@ -93,6 +93,11 @@ pub struct HostOptions {
     /// short-lived host (a CLI, a test binary) loads the component without
     /// compiling it again. `None` (the default) compiles at every load.
     pub compile_cache: Option<PathBuf>,
+    /// Certificates (PEM) that HTTPS egress trusts besides the webpki roots:
+    /// the private CA of a Siptel sandbox or of a TLS-inspecting egress
+    /// proxy, or a test server's certificate (`stub::TLS_CERT_PEM`). Text
+    /// that holds no usable certificate fails the load.
+    pub tls_roots_pem: Option<String>,
 }
 
 impl Default for HostOptions {
@@ -103,6 +108,7 @@ impl Default for HostOptions {
             secrets: BTreeMap::new(),
             pooling: true,
             compile_cache: None,
+            tls_roots_pem: None,
         }
     }
 }
@@ -115,6 +121,7 @@ impl fmt::Debug for HostOptions {
             secrets,
             pooling,
             compile_cache,
+            tls_roots_pem,
         } = self;
         f.debug_struct("HostOptions")
             .field("siptel_base_url", siptel_base_url)
@@ -122,6 +129,7 @@ impl fmt::Debug for HostOptions {
             .field("secrets", &secrets.keys().collect::<Vec<_>>())
             .field("pooling", pooling)
             .field("compile_cache", compile_cache)
+            .field("tls_roots_pem", &tls_roots_pem.as_ref().map(|_| "…"))
             .finish()
     }
 }
@@ -235,6 +243,8 @@ impl SiptelSms {
     pub fn from_bytes(wasm: &[u8], options: HostOptions) -> Result<Self, HostError> {
         let load = |e: wasmtime::Error| HostError::Load(format!("{e:#}"));
         let secrets = Arc::new(Secrets::new(&options.secrets).map_err(HostError::Load)?);
+        let roots =
+            crate::pool::roots(options.tls_roots_pem.as_deref()).map_err(HostError::Load)?;
         let pooling = options
             .pooling
             .then(|| pooling_config(&options.limits, POOLED_CALLS));
@@ -275,7 +285,7 @@ impl SiptelSms {
             exports,
             options,
             secrets,
-            pool: Pool::new(),
+            pool: Pool::with_roots(roots),
             slots: pooling.then(|| tokio::sync::Semaphore::new(POOLED_CALLS as usize)),
             ticker: Some(ticker),
             stop,

@@ -92,10 +92,9 @@ impl fmt::Debug for Pool {
 
 impl Pool {
     /// A pool whose TLS trusts the webpki roots (as the default sender).
+    #[cfg(test)]
     pub(crate) fn new() -> Pool {
-        Pool::with_roots(rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.into(),
-        })
+        Pool::with_roots(roots(None).expect("no extra roots to parse"))
     }
 
     /// A pool whose TLS trusts `roots` only.
@@ -194,6 +193,30 @@ impl Pool {
             .boxed_unsync()
         }))
     }
+}
+
+/// The webpki roots (as wasmtime-wasi-http's default sender trusts), plus
+/// the certificates of `extra_pem`; an error names what is wrong with them.
+pub(crate) fn roots(extra_pem: Option<&str>) -> Result<rustls::RootCertStore, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+    };
+    if let Some(pem) = extra_pem {
+        let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("TLS roots: not PEM certificates ({e})"))?;
+        if certs.is_empty() {
+            return Err("TLS roots: no certificate in the PEM text".into());
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| format!("TLS roots: unusable certificate ({e})"))?;
+        }
+    }
+    Ok(roots)
 }
 
 tokio::task_local! {
@@ -490,7 +513,7 @@ impl Body for IncomingResponseBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stub::{Scripted, StubConfig, StubSiptel};
+    use crate::stub::{Scripted, StubConfig, StubSiptel, TLS_CERT_PEM};
     use http_body_util::Full;
     use std::convert::Infallible;
     use std::net::SocketAddr;
@@ -872,42 +895,31 @@ mod tests {
     }
 
     // -----------------------------------------------------------------------
-    // A TLS server for the tests: a self-signed certificate for 127.0.0.1 and
-    // localhost (P-256, valid until 2126), made with
-    // `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1
-    //  -nodes -days 36500 -subj "/CN=siptel-sms test"
-    //  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost"
-    //  -addext "basicConstraints=critical,CA:FALSE"`.
-
-    const TEST_CERT: &str = "-----BEGIN CERTIFICATE-----
-MIIBpDCCAUqgAwIBAgIUT3myNySIhQyAmijKKC11cPDdRgswCgYIKoZIzj0EAwIw
-GjEYMBYGA1UEAwwPc2lwdGVsLXNtcyB0ZXN0MCAXDTI2MTEyNjEwMjE1NFoYDzIx
-MjYxMTAyMTAyMTU0WjAaMRgwFgYDVQQDDA9zaXB0ZWwtc21zIHRlc3QwWTATBgcq
-hkjOPQIBBggqhkjOPQMBBwNCAAShE2O2VatGeLfoZAF/iI7Vm4a1tdjcYgGJl20x
-ZDuOW6Vmes4y/W7Bb6n+ZV1AHN/q40y79Ydmx45obqYnE9Bno2wwajAdBgNVHQ4E
-FgQU4yJ/eh9PYMPBIZ7rk1xLs/eFhkgwHwYDVR0jBBgwFoAU4yJ/eh9PYMPBIZ7r
-k1xLs/eFhkgwGgYDVR0RBBMwEYcEfwAAAYIJbG9jYWxob3N0MAwGA1UdEwEB/wQC
-MAAwCgYIKoZIzj0EAwIDSAAwRQIgayv1Manku6gYXqnmmH8b8ZzFpc7/enk8Nu84
-uW+YLTYCIQCpZ+PtKh5/3x6PtTgFlfTmgOjAmhEEcMSb9ytSbBERgQ==
------END CERTIFICATE-----
-";
-
-    const TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg8UQ80ZNpsujiE8qg
-xer0a62bYCK8DCV1BAabFcW8UsahRANCAAShE2O2VatGeLfoZAF/iI7Vm4a1tdjc
-YgGJl20xZDuOW6Vmes4y/W7Bb6n+ZV1AHN/q40y79Ydmx45obqYnE9Bn
------END PRIVATE KEY-----
-";
+    // A TLS server for the tests, with the stub's certificate.
 
     fn test_cert() -> rustls::pki_types::CertificateDer<'static> {
         use rustls::pki_types::pem::PemObject;
-        rustls::pki_types::CertificateDer::from_pem_slice(TEST_CERT.as_bytes()).unwrap()
+        rustls::pki_types::CertificateDer::from_pem_slice(TLS_CERT_PEM.as_bytes()).unwrap()
     }
 
     fn test_roots() -> rustls::RootCertStore {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(test_cert()).unwrap();
         roots
+    }
+
+    #[test]
+    fn extra_roots_are_trusted_besides_the_webpki_ones() {
+        let webpki = webpki_roots::TLS_SERVER_ROOTS.len();
+        assert_eq!(roots(Some(TLS_CERT_PEM)).unwrap().len(), webpki + 1);
+        assert_eq!(roots(None).unwrap().len(), webpki);
+        for bad in [
+            "",
+            "not a certificate",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        ] {
+            assert!(roots(Some(bad)).is_err(), "{bad:?}");
+        }
     }
 
     struct TlsServer {
@@ -929,7 +941,7 @@ YgGJl20xZDuOW6Vmes4y/W7Bb6n+ZV1AHN/q40y79Ydmx45obqYnE9Bn
     ) -> (SocketAddr, TlsServer) {
         use rustls::pki_types::PrivateKeyDer;
         use rustls::pki_types::pem::PemObject;
-        let key = PrivateKeyDer::from_pem_slice(TEST_KEY.as_bytes()).unwrap();
+        let key = PrivateKeyDer::from_pem_slice(crate::stub::TLS_KEY_PEM.as_bytes()).unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

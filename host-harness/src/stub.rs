@@ -47,8 +47,35 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use tokio::net::TcpStream;
 use tokio::sync::{Notify, oneshot};
+
+/// The certificate of [`StubSiptel::start_tls`]: self-signed for `127.0.0.1`
+/// and `localhost` (P-256, valid until 2126), for hosts to trust in tests
+/// (`HostOptions::tls_roots_pem`). Made with
+/// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1
+///  -nodes -days 36500 -subj "/CN=siptel-sms test"
+///  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost"
+///  -addext "basicConstraints=critical,CA:FALSE"`.
+pub const TLS_CERT_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBpDCCAUqgAwIBAgIUT3myNySIhQyAmijKKC11cPDdRgswCgYIKoZIzj0EAwIw
+GjEYMBYGA1UEAwwPc2lwdGVsLXNtcyB0ZXN0MCAXDTI2MTEyNjEwMjE1NFoYDzIx
+MjYxMTAyMTAyMTU0WjAaMRgwFgYDVQQDDA9zaXB0ZWwtc21zIHRlc3QwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAAShE2O2VatGeLfoZAF/iI7Vm4a1tdjcYgGJl20x
+ZDuOW6Vmes4y/W7Bb6n+ZV1AHN/q40y79Ydmx45obqYnE9Bno2wwajAdBgNVHQ4E
+FgQU4yJ/eh9PYMPBIZ7rk1xLs/eFhkgwHwYDVR0jBBgwFoAU4yJ/eh9PYMPBIZ7r
+k1xLs/eFhkgwGgYDVR0RBBMwEYcEfwAAAYIJbG9jYWxob3N0MAwGA1UdEwEB/wQC
+MAAwCgYIKoZIzj0EAwIDSAAwRQIgayv1Manku6gYXqnmmH8b8ZzFpc7/enk8Nu84
+uW+YLTYCIQCpZ+PtKh5/3x6PtTgFlfTmgOjAmhEEcMSb9ytSbBERgQ==
+-----END CERTIFICATE-----
+";
+
+/// The private key of [`TLS_CERT_PEM`]: a test key, public on purpose.
+pub(crate) const TLS_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg8UQ80ZNpsujiE8qg
+xer0a62bYCK8DCV1BAabFcW8UsahRANCAAShE2O2VatGeLfoZAF/iI7Vm4a1tdjc
+YgGJl20xZDuOW6Vmes4y/W7Bb6n+ZV1AHN/q40y79Ydmx45obqYnE9Bn
+-----END PRIVATE KEY-----
+";
 
 /// Request bodies larger than this are answered 413 `payload_too_large`.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -255,6 +282,7 @@ pub struct SentSms {
 /// A running stub Siptel. Dropping it stops the server and joins its thread.
 pub struct StubSiptel {
     addr: SocketAddr,
+    tls: bool,
     shared: Arc<Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -274,8 +302,23 @@ impl StubSiptel {
         StubSiptel::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
     }
 
+    /// Starts on `127.0.0.1` with a free port, speaking HTTPS with
+    /// [`TLS_CERT_PEM`]: the way to Siptel a real send takes, TLS included.
+    pub fn start_tls(config: StubConfig) -> std::io::Result<StubSiptel> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        StubSiptel::start_with(addr, config, Some(tls_acceptor()?))
+    }
+
     /// Starts on `addr`. Returns once the port is bound: requests may be sent at once.
     pub fn start_on(addr: SocketAddr, config: StubConfig) -> std::io::Result<StubSiptel> {
+        StubSiptel::start_with(addr, config, None)
+    }
+
+    fn start_with(
+        addr: SocketAddr,
+        config: StubConfig,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<StubSiptel> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -285,16 +328,18 @@ impl StubSiptel {
         let shared = Arc::new(Shared::new(config, addr));
         let (shutdown, stop) = oneshot::channel();
         let server = Arc::clone(&shared);
+        let https = tls.is_some();
         let thread = std::thread::Builder::new()
             .name(format!("stub-siptel-{}", addr.port()))
             .spawn(move || {
-                runtime.block_on(serve(listener, server, stop));
+                runtime.block_on(serve(listener, tls, server, stop));
                 // Dropping the runtime here cancels every connection task,
                 // closing its socket.
                 drop(runtime);
             })?;
         Ok(StubSiptel {
             addr,
+            tls: https,
             shared,
             shutdown: Some(shutdown),
             thread: Some(thread),
@@ -305,9 +350,11 @@ impl StubSiptel {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT`, or `https://` from [`StubSiptel::start_tls`]
+    /// (no trailing slash).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Queues answers: each request to `/v1/*` takes the next one; when the queue
@@ -451,8 +498,27 @@ struct Stored {
 // ---------------------------------------------------------------------------
 // Server
 
+/// The TLS side of [`StubSiptel::start_tls`].
+fn tls_acceptor() -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let invalid = |e: &dyn fmt::Display| std::io::Error::other(format!("stub TLS: {e}"));
+    let cert = CertificateDer::from_pem_slice(TLS_CERT_PEM.as_bytes()).map_err(|e| invalid(&e))?;
+    let key = PrivateKeyDer::from_pem_slice(TLS_KEY_PEM.as_bytes()).map_err(|e| invalid(&e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(&e))?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .map_err(|e| invalid(&e))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 async fn serve(
     listener: std::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
     mut stop: oneshot::Receiver<()>,
 ) {
@@ -465,7 +531,16 @@ async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(connection(stream, Arc::clone(&shared)));
+                    let shared = Arc::clone(&shared);
+                    match tls.clone() {
+                        None => tokio::spawn(connection(stream, shared)),
+                        Some(tls) => tokio::spawn(async move {
+                            // A failed handshake is the client's problem.
+                            if let Ok(stream) = tls.accept(stream).await {
+                                connection(stream, shared).await;
+                            }
+                        }),
+                    };
                 }
                 // E.g. out of file descriptors: do not spin.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -474,7 +549,10 @@ async fn serve(
     }
 }
 
-async fn connection(stream: TcpStream, shared: Arc<Shared>) {
+async fn connection<S>(stream: S, shared: Arc<Shared>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::marker::Send + 'static,
+{
     // Signalled by a scripted `Drop`: the connection is then dropped unanswered.
     let drop_now = Arc::new(Notify::new());
     let service = {
