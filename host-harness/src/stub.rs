@@ -70,7 +70,7 @@ uW+YLTYCIQCpZ+PtKh5/3x6PtTgFlfTmgOjAmhEEcMSb9ytSbBERgQ==
 ";
 
 /// The private key of [`TLS_CERT_PEM`]: a test key, public on purpose.
-pub(crate) const TLS_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+const TLS_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg8UQ80ZNpsujiE8qg
 xer0a62bYCK8DCV1BAabFcW8UsahRANCAAShE2O2VatGeLfoZAF/iI7Vm4a1tdjc
 YgGJl20xZDuOW6Vmes4y/W7Bb6n+ZV1AHN/q40y79Ydmx45obqYnE9Bn
@@ -498,8 +498,8 @@ struct Stored {
 // ---------------------------------------------------------------------------
 // Server
 
-/// The TLS side of [`StubSiptel::start_tls`].
-fn tls_acceptor() -> std::io::Result<tokio_rustls::TlsAcceptor> {
+/// The TLS side of [`StubSiptel::start_tls`] (and of the pool's TLS tests).
+pub(crate) fn tls_acceptor() -> std::io::Result<tokio_rustls::TlsAcceptor> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let invalid = |e: &dyn fmt::Display| std::io::Error::other(format!("stub TLS: {e}"));
