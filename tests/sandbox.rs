@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{config, stub, stub_key};
+use common::{config, sent, stub, stub_key};
 use siptel_sms::model::{Config, Entity, FailureCode, Outcome, SendPreview};
 use siptel_sms_host::stub::{Scripted, StubConfig, StubSiptel};
 use siptel_sms_host::{
@@ -391,11 +391,7 @@ async fn a_secret_api_key_becomes_the_real_key_on_the_way_to_siptel() {
     );
     let called = action().send(&config, &[], &allow(&stub)).await.unwrap();
 
-    assert!(
-        matches!(called.value, Outcome::Sent(_)),
-        "{:?}",
-        called.value
-    );
+    sent(&called.value);
     assert_eq!(
         stub.requests()[0].header("authorization"),
         Some(format!("Bearer {REAL_KEY}").as_str())
@@ -423,11 +419,11 @@ async fn the_real_key_never_reaches_the_guest() {
     // Its request to Siptel carries the real key; its answer does not.
     let stub = keyed_stub();
     let url = format!("{}/v1/sms", stub.base_url());
-    let sent = probe()
+    let posted = probe()
         .send(&command(&url), &[], &allow(&stub))
         .await
         .unwrap();
-    assert!(matches!(sent.value, Outcome::Sent(_)), "{:?}", sent.value);
+    sent(&posted.value);
     assert_eq!(
         stub.requests()[0].header("authorization"),
         Some(format!("Bearer {REAL_KEY}").as_str())
@@ -436,9 +432,9 @@ async fn the_real_key_never_reaches_the_guest() {
     for text in [
         echo.stdout,
         echo.stderr,
-        sent.stdout,
-        sent.stderr,
-        format!("{:?}", sent.value),
+        posted.stdout,
+        posted.stderr,
+        format!("{:?}", posted.value),
         format!("{:?}", probe().options()),
     ] {
         assert!(
@@ -492,11 +488,7 @@ async fn a_plain_api_key_passes_untouched() {
         .send(&config(&stub), &[], &allow(&stub))
         .await
         .unwrap();
-    assert!(
-        matches!(called.value, Outcome::Sent(_)),
-        "{:?}",
-        called.value
-    );
+    sent(&called.value);
     assert_eq!(
         stub.requests()[0].header("authorization"),
         Some(format!("Bearer {}", stub_key()).as_str())

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use siptel_sms::model::{Config, Entity, Outcome, Weekdays};
+use siptel_sms::model::{Config, Entity, Outcome, Receipt, Weekdays};
 use siptel_sms_host::stub::{StubConfig, StubSiptel};
 use siptel_sms_host::{CallOptions, Called, HostOptions, SiptelSms};
 use std::sync::OnceLock;
@@ -86,6 +86,15 @@ pub async fn send(config: &Config, entities: &[Entity]) -> Called<Outcome> {
         },
     )
     .await
+}
+
+/// The receipt of a `sent` outcome; any other outcome fails the test.
+#[track_caller]
+pub fn sent(outcome: &Outcome) -> &Receipt {
+    match outcome {
+        Outcome::Sent(receipt) => receipt,
+        other => panic!("expected sent, got {other:?}"),
+    }
 }
 
 /// Sends with explicit call options.
