@@ -8,7 +8,7 @@ mod common;
 
 use common::stub;
 use serde_json::Value;
-use siptel_sms_host::stub::StubSiptel;
+use siptel_sms_host::stub::{StubConfig, StubSiptel};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -269,6 +269,33 @@ fn send_to_a_stub_exits_0_and_prints_sent() {
             .starts_with("Hola Ana, le recordamos"),
         "{body}"
     );
+}
+
+#[test]
+fn send_over_https_trusts_the_certificate_given_with_ca_cert() {
+    let stub = StubSiptel::start_tls(StubConfig::default()).unwrap();
+    let run = send_example(
+        &stub,
+        "examples/config.json",
+        MONDAY_10,
+        &["--ca-cert", "host-harness/stub-tls/cert.pem"],
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.starts_with("sent: sms_"), "{run:?}");
+    assert_eq!(stub.requests().len(), 1);
+
+    // Without it the stub's certificate is not trusted: nothing is sent
+    // (one attempt: a connection failure would be retried).
+    let mut config: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace().join("examples/config.json")).unwrap(),
+    )
+    .unwrap();
+    config["max-attempts"] = 1.into();
+    let once = scratch_file("one-attempt.json", &config.to_string());
+    let run = send_example(&stub, once.to_str().unwrap(), MONDAY_10, &[]);
+    assert_eq!(run.code, Some(5), "{run:?}");
+    assert!(run.stdout.contains("[connection-failed]"), "{run:?}");
+    assert_eq!(stub.requests().len(), 1);
 }
 
 #[test]

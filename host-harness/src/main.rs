@@ -55,6 +55,10 @@ enum Command {
         /// Act as if the caller's IP were not registered (requires a RUT).
         #[arg(long)]
         require_rut: bool,
+        /// Serve HTTPS with the test certificate
+        /// host-harness/stub-tls/cert.pem (trust it with --ca-cert).
+        #[arg(long)]
+        tls: bool,
     },
 }
 
@@ -80,6 +84,11 @@ struct CallArgs {
     /// Siptel with that key while the component never sees it. Repeatable.
     #[arg(long = "secret", value_name = "NAME=ENV_VAR")]
     secrets: Vec<String>,
+    /// PEM file of certificates HTTPS trusts besides the public roots: a
+    /// Siptel sandbox's private CA, or host-harness/stub-tls/cert.pem for
+    /// `siptel-sms stub --tls`.
+    #[arg(long, value_name = "PEM_FILE")]
+    ca_cert: Option<PathBuf>,
 }
 
 /// Exit codes: 0 success, 1 error, 2 usage (clap), then one per outcome.
@@ -109,13 +118,13 @@ async fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Demo { json } => demo::run(json).await,
         Command::Describe { json } => {
-            let form = load(&[])?.describe().await?.value;
+            let form = load()?.describe().await?.value;
             print(json, &form, || render::form(&form))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(args) => {
             let (config, _) = args.inputs()?;
-            let problems = load(&[])?.check(&config).await?.value;
+            let problems = load()?.check(&config).await?.value;
             print(args.json, &problems, || render::problems(&problems))?;
             Ok(if problems.is_empty() {
                 ExitCode::SUCCESS
@@ -130,7 +139,8 @@ async fn run(command: Command) -> Result<ExitCode> {
                 t.duration_since(SystemTime::UNIX_EPOCH)
                     .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             });
-            let answer = load(&args.secrets)?
+            let answer = args
+                .load()?
                 .preview(&config, &entities, at_seconds, &args.options(None))
                 .await?
                 .value;
@@ -148,10 +158,7 @@ async fn run(command: Command) -> Result<ExitCode> {
         Command::Send(args) => {
             let (config, entities) = args.inputs()?;
             let options = args.options(args.at()?);
-            let outcome = load(&args.secrets)?
-                .send(&config, &entities, &options)
-                .await?
-                .value;
+            let outcome = args.load()?.send(&config, &entities, &options).await?.value;
             print(args.json, &outcome, || render::outcome(&outcome))?;
             Ok(exit_code(&outcome))
         }
@@ -159,14 +166,20 @@ async fn run(command: Command) -> Result<ExitCode> {
             port,
             api_key,
             require_rut,
+            tls,
         } => {
             let config = StubConfig {
                 api_key,
                 ip_registered: !require_rut,
                 ..StubConfig::default()
             };
-            let stub = StubSiptel::start_on(([127, 0, 0, 1], port).into(), config)
-                .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+            let addr = ([127, 0, 0, 1], port).into();
+            let stub = if tls {
+                StubSiptel::start_tls_on(addr, config)
+            } else {
+                StubSiptel::start_on(addr, config)
+            }
+            .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
             println!("stub Siptel listening on {}", stub.base_url());
             tokio::task::spawn_blocking(move || stub.wait()).await?;
             Ok(ExitCode::SUCCESS)
@@ -196,19 +209,9 @@ pub(crate) fn host_options() -> HostOptions {
     }
 }
 
-/// Loads the component with the secrets named on the command line.
-fn load(secrets: &[String]) -> Result<SiptelSms> {
-    let mut options = host_options();
-    for secret in secrets {
-        let Some((name, variable)) = secret.split_once('=') else {
-            bail!("--secret {secret:?} is not NAME=ENV_VAR");
-        };
-        let key = std::env::var(variable).with_context(|| {
-            format!("--secret {name}: the environment variable {variable} is not set")
-        })?;
-        options.secrets.insert(name.to_string(), key);
-    }
-    Ok(SiptelSms::builtin(options)?)
+/// Loads the component with the default host options.
+fn load() -> Result<SiptelSms> {
+    Ok(SiptelSms::builtin(host_options())?)
 }
 
 fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {
@@ -221,6 +224,27 @@ fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> Str
 }
 
 impl CallArgs {
+    /// Loads the component with the secrets and the certificates named on
+    /// the command line.
+    fn load(&self) -> Result<SiptelSms> {
+        let mut options = host_options();
+        for secret in &self.secrets {
+            let Some((name, variable)) = secret.split_once('=') else {
+                bail!("--secret {secret:?} is not NAME=ENV_VAR");
+            };
+            let key = std::env::var(variable).with_context(|| {
+                format!("--secret {name}: the environment variable {variable} is not set")
+            })?;
+            options.secrets.insert(name.to_string(), key);
+        }
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read_to_string(path)
+                .with_context(|| format!("--ca-cert {}", path.display()))?;
+            options.tls_roots_pem = Some(pem);
+        }
+        Ok(SiptelSms::builtin(options)?)
+    }
+
     fn inputs(&self) -> Result<(Config, Vec<Entity>)> {
         let mut config: Config = read_json(&self.config, "config")?;
         if let Some(url) = &self.base_url {

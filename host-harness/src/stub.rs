@@ -49,33 +49,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, oneshot};
 
-/// The certificate of [`StubSiptel::start_tls`]: self-signed for `127.0.0.1`
-/// and `localhost` (P-256, valid until 2126), for hosts to trust in tests
-/// (`HostOptions::tls_roots_pem`). Made with
+/// The certificate of the stub's HTTPS mode ([`StubSiptel::start_tls_on`],
+/// `siptel-sms stub --tls`), `host-harness/stub-tls/cert.pem`: self-signed
+/// for `127.0.0.1` and `localhost` (P-256, valid until 2126), for hosts to
+/// trust in tests (`HostOptions::tls_roots_pem`, `--ca-cert`). Made with
 /// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1
 ///  -nodes -days 36500 -subj "/CN=siptel-sms test"
 ///  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost"
 ///  -addext "basicConstraints=critical,CA:FALSE"`.
-pub const TLS_CERT_PEM: &str = "-----BEGIN CERTIFICATE-----
-MIIBpDCCAUqgAwIBAgIUT3myNySIhQyAmijKKC11cPDdRgswCgYIKoZIzj0EAwIw
-GjEYMBYGA1UEAwwPc2lwdGVsLXNtcyB0ZXN0MCAXDTI2MTEyNjEwMjE1NFoYDzIx
-MjYxMTAyMTAyMTU0WjAaMRgwFgYDVQQDDA9zaXB0ZWwtc21zIHRlc3QwWTATBgcq
-hkjOPQIBBggqhkjOPQMBBwNCAAShE2O2VatGeLfoZAF/iI7Vm4a1tdjcYgGJl20x
-ZDuOW6Vmes4y/W7Bb6n+ZV1AHN/q40y79Ydmx45obqYnE9Bno2wwajAdBgNVHQ4E
-FgQU4yJ/eh9PYMPBIZ7rk1xLs/eFhkgwHwYDVR0jBBgwFoAU4yJ/eh9PYMPBIZ7r
-k1xLs/eFhkgwGgYDVR0RBBMwEYcEfwAAAYIJbG9jYWxob3N0MAwGA1UdEwEB/wQC
-MAAwCgYIKoZIzj0EAwIDSAAwRQIgayv1Manku6gYXqnmmH8b8ZzFpc7/enk8Nu84
-uW+YLTYCIQCpZ+PtKh5/3x6PtTgFlfTmgOjAmhEEcMSb9ytSbBERgQ==
------END CERTIFICATE-----
-";
+pub const TLS_CERT_PEM: &str = include_str!("../stub-tls/cert.pem");
 
 /// The private key of [`TLS_CERT_PEM`]: a test key, public on purpose.
-const TLS_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg8UQ80ZNpsujiE8qg
-xer0a62bYCK8DCV1BAabFcW8UsahRANCAAShE2O2VatGeLfoZAF/iI7Vm4a1tdjc
-YgGJl20xZDuOW6Vmes4y/W7Bb6n+ZV1AHN/q40y79Ydmx45obqYnE9Bn
------END PRIVATE KEY-----
-";
+const TLS_KEY_PEM: &str = include_str!("../stub-tls/key.pem");
 
 /// Request bodies larger than this are answered 413 `payload_too_large`.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -305,7 +290,11 @@ impl StubSiptel {
     /// Starts on `127.0.0.1` with a free port, speaking HTTPS with
     /// [`TLS_CERT_PEM`]: the way to Siptel a real send takes, TLS included.
     pub fn start_tls(config: StubConfig) -> std::io::Result<StubSiptel> {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        StubSiptel::start_tls_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+    }
+
+    /// [`StubSiptel::start_tls`] on `addr`.
+    pub fn start_tls_on(addr: SocketAddr, config: StubConfig) -> std::io::Result<StubSiptel> {
         StubSiptel::start_with(addr, config, Some(tls_acceptor()?))
     }
 
