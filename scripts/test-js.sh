@@ -48,4 +48,6 @@ rm -rf generated
 node_modules/.bin/jco transpile "$wasm" --name siptel_sms --strict --quiet -o generated
 
 step "node --test (stub: $bin)"
-SIPTEL_SMS_BIN="$bin" node --test "$@" test/*.test.mjs
+# The stub's HTTPS mode (`stub --tls`) uses this test certificate.
+SIPTEL_SMS_BIN="$bin" NODE_EXTRA_CA_CERTS="$root/host-harness/stub-tls/cert.pem" \
+  node --test "$@" test/*.test.mjs

@@ -65,16 +65,19 @@ export async function loadAction() {
 }
 
 /**
- * Starts `siptel-sms stub --port 0` and resolves once it prints its URL.
+ * Starts `siptel-sms stub --port 0` (with `--tls` when `tls`: HTTPS with
+ * host-harness/stub-tls/cert.pem, which scripts/test-js.sh makes Node trust
+ * through NODE_EXTRA_CA_CERTS) and resolves once it prints its URL.
  * @returns {Promise<Stub>}
  */
-export async function startStub({ timeoutMs = 15_000 } = {}) {
+export async function startStub({ timeoutMs = 15_000, tls = false } = {}) {
   if (!existsSync(STUB_BIN)) {
     throw new Error(
       `${STUB_BIN} is missing: build it with \`cargo build -p siptel-sms-host\` or set SIPTEL_SMS_BIN`,
     );
   }
-  const child = spawn(STUB_BIN, ['stub', '--port', '0', '--api-key', STUB_KEY], {
+  const args = ['stub', '--port', '0', '--api-key', STUB_KEY, ...(tls ? ['--tls'] : [])];
+  const child = spawn(STUB_BIN, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // A test process that dies without its `after` hook still takes the stub down.
@@ -94,7 +97,7 @@ export async function startStub({ timeoutMs = 15_000 } = {}) {
       reject(new Error(`the stub did not print its URL within ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
     lines.on('line', (line) => {
-      const match = /^stub Siptel listening on (http:\/\/\S+)$/.exec(line.trim());
+      const match = /^stub Siptel listening on (https?:\/\/\S+)$/.exec(line.trim());
       if (match) {
         clearTimeout(timer);
         resolveUrl(match[1]);

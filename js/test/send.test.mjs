@@ -1,7 +1,7 @@
 // `send` end to end: the transpiled component in Node, reaching the stub
 // Siptel (a separate process: `siptel-sms stub --port 0`) over loopback HTTP
-// through preview2-shim's `wasi:http/outgoing-handler`. The same outcomes as
-// tests/send.rs asserts against wasmtime.
+// and HTTPS through preview2-shim's `wasi:http/outgoing-handler`. The same
+// outcomes as tests/send.rs asserts against wasmtime.
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
@@ -339,5 +339,26 @@ describe('failed: the error intent', () => {
     assert.equal(outcome.tag, 'failed', show(outcome));
     assert.equal(outcome.val.code, 'malformed-response');
     assert.equal(outcome.val.lastStatus, 201);
+  });
+});
+
+describe('https', () => {
+  /** @type {import('../support/harness.mjs').Stub} */
+  let tlsStub;
+
+  before(async () => {
+    tlsStub = await startStub({ tls: true });
+  });
+
+  after(async () => {
+    await tlsStub?.stop();
+  });
+
+  test('sends over TLS to a stub whose certificate Node trusts', async () => {
+    assert.match(tlsStub.url, /^https:\/\//);
+    const outcome = action.send({ ...baseConfig(tlsStub.url), maxAttempts: 1 }, []);
+    assert.equal(outcome.tag, 'sent', show(outcome));
+    const requests = await tlsStub.requests();
+    assert.equal(requests.length, 1, show(requests));
   });
 });
