@@ -753,8 +753,11 @@ mod tests {
             settle().await;
         }
         assert_eq!(stub.request_count(), 48);
-        // At most one connection per concurrent request, kept across rounds.
-        assert!(proxy.accepted() <= 16, "{} connections", proxy.accepted());
+        // Connections are kept across rounds: 16 would be perfect reuse, 48
+        // none. hyper-util may open a spare one when a request comes just
+        // before a finished connection is back in the pool (CI saw 17), so
+        // the bound leaves room for that, not for a round without reuse.
+        assert!(proxy.accepted() < 32, "{} connections", proxy.accepted());
     }
 
     #[tokio::test]
