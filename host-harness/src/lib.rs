@@ -13,10 +13,13 @@
 //! ```
 //!
 //! Every call runs in a fresh `Store` with a deadline (epoch interruption), a
-//! memory limit and captured, size-capped guest output; outgoing HTTP passes
-//! one egress policy (only the configured Siptel base URL). The outer
-//! `Result` is the host's (trap, timeout, limit); the value is the action's.
-//! API keys may stay outside the sandbox: see [`HostOptions::secrets`].
+//! memory limit and captured, size-capped guest output scrubbed of API keys;
+//! outgoing HTTP passes one egress policy (only the configured Siptel base
+//! URL, over TLS that trusts the webpki roots plus
+//! [`HostOptions::tls_roots_pem`]). The outer `Result` is the host's
+//! ([`Failed`]: trap, timeout or limit, with the output seen until then); the
+//! value is the action's. API keys may stay outside the sandbox: see
+//! [`HostOptions::secrets`].
 
 mod bindings;
 mod egress;
