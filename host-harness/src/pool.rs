@@ -618,6 +618,14 @@ mod tests {
 
     /// Lets the connection of a finished exchange go back to the pool (hyper
     /// returns it from a task of its own).
+    /// A runtime of its own, as a host running several of them would have.
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
     async fn settle() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -690,11 +698,7 @@ mod tests {
         let pool = Pool::new();
         let url = format!("http://{}/v1/sms", stub.addr());
         for _ in 0..2 {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            let (status, _) = runtime
+            let (status, _) = current_thread()
                 .block_on(async {
                     let answer = exchange(&pool, &url, None).await;
                     settle().await;
@@ -713,12 +717,6 @@ mod tests {
         let stub = StubSiptel::start(StubConfig::default()).unwrap();
         let pool = Pool::new();
         let url = format!("http://{}/v1/sms", stub.addr());
-        let current_thread = || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-        };
         let resting = current_thread();
         resting.block_on(async {
             exchange(&pool, &url, None).await.unwrap();
