@@ -129,16 +129,13 @@ pub fn send(
             campaign: delivered.acceptance.campaign.or_else(|| campaign.cloned()),
         }),
         Err(undelivered) => Outcome::Failed(Failure {
-            description: failure::describe(
-                undelivered.code,
-                undelivered.attempts,
-                undelivered.last_status,
-                plan.language,
-            ),
+            description: failure::describe(&undelivered, &idempotency_key, plan.language),
             error_intent: plan.error_intent,
             code: undelivered.code,
             attempts: undelivered.attempts,
             last_status: undelivered.last_status,
+            idempotency_key,
+            possibly_sent: undelivered.possibly_sent,
         }),
     }
 }

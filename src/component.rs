@@ -27,7 +27,7 @@ use bindings::siptel::sms::types as wit_types;
 
 use crate::delivery::{Clock, Entropy, Response, Transport, TransportError};
 use crate::model::{Config, Entity};
-use crate::siptel::{self, Request, Scheme};
+use crate::siptel::{self, BodyEnd, Request, Scheme};
 use wasi::clocks::{monotonic_clock, wall_clock};
 use wasi::http::types::{
     ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions,
@@ -171,14 +171,17 @@ impl Transport for WasiHttp {
             .into_iter()
             .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
             .collect();
-        let incoming = response.consume().map_err(|()| TransportError::Other)?;
-        let (body, truncated) = read_body(&incoming, &deadline)?;
-        drop(incoming);
+        // From here on the status is known: whatever happens to the body,
+        // the answer is a `Response` (a 2xx cut short may have sent the SMS).
+        let (body, body_end) = match response.consume() {
+            Ok(incoming) => read_body(&incoming, &deadline),
+            Err(()) => (Vec::new(), BodyEnd::Cut),
+        };
         Ok(Response {
             status,
             headers,
             body,
-            truncated,
+            body_end,
         })
     }
 }
@@ -189,17 +192,16 @@ fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), TransportError> {
     for chunk in bytes.chunks(4096) {
         stream
             .blocking_write_and_flush(chunk)
-            .map_err(|_| TransportError::ConnectionFailed)?;
+            .map_err(|_| TransportError::ConnectionLost)?;
     }
     Ok(())
 }
 
-/// Reads at most `MAX_BODY_BYTES`, reporting whether there was more.
-fn read_body(
-    incoming: &IncomingBody,
-    deadline: &poll::Pollable,
-) -> Result<(Vec<u8>, bool), TransportError> {
-    let stream = incoming.stream().map_err(|()| TransportError::Other)?;
+/// Reads at most `MAX_BODY_BYTES` and says how the body ended.
+fn read_body(incoming: &IncomingBody, deadline: &poll::Pollable) -> (Vec<u8>, BodyEnd) {
+    let Ok(stream) = incoming.stream() else {
+        return (Vec::new(), BodyEnd::Cut);
+    };
     // Made on the first empty read only: a small answer is usually all
     // there by the time the head is.
     let mut readable = None;
@@ -208,43 +210,57 @@ fn read_body(
         let room = (siptel::MAX_BODY_BYTES + 1).saturating_sub(body.len());
         if room == 0 {
             body.truncate(siptel::MAX_BODY_BYTES);
-            return Ok((body, true));
+            return (body, BodyEnd::TooLong);
         }
         match stream.read(room as u64) {
             Ok(chunk) if chunk.is_empty() => {
                 let readable = readable.get_or_insert_with(|| stream.subscribe());
                 if poll::poll(&[&*readable, deadline]) == [1] {
-                    return Err(TransportError::Timeout);
+                    return (body, BodyEnd::Stalled);
                 }
             }
             Ok(chunk) => body.extend_from_slice(&chunk),
             Err(StreamError::Closed) => {
-                let truncated = body.len() > siptel::MAX_BODY_BYTES;
-                body.truncate(siptel::MAX_BODY_BYTES);
-                return Ok((body, truncated));
+                let end = if body.len() > siptel::MAX_BODY_BYTES {
+                    body.truncate(siptel::MAX_BODY_BYTES);
+                    BodyEnd::TooLong
+                } else {
+                    BodyEnd::Complete
+                };
+                return (body, end);
             }
-            Err(StreamError::LastOperationFailed(_)) => {
-                return Err(TransportError::ConnectionFailed);
-            }
+            Err(StreamError::LastOperationFailed(_)) => return (body, BodyEnd::Cut),
         }
     }
 }
 
-/// Classifies a `wasi:http` error the way the retry policy needs it.
+/// Classifies a `wasi:http` error the way the retry policy needs it, and by
+/// whether the request may have reached Siptel: only failures before the
+/// request could leave (DNS, connecting, the TLS handshake) are sure it did
+/// not.
 fn transport_error(error: &ErrorCode) -> TransportError {
     match error {
         ErrorCode::HttpRequestDenied => TransportError::Denied,
         ErrorCode::DnsTimeout
+        | ErrorCode::DnsError(_)
+        | ErrorCode::DestinationNotFound
+        | ErrorCode::DestinationUnavailable
+        | ErrorCode::DestinationIpProhibited
+        | ErrorCode::DestinationIpUnroutable
+        | ErrorCode::ConnectionRefused
         | ErrorCode::ConnectionTimeout
-        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::TlsProtocolError
+        | ErrorCode::TlsCertificateError
+        | ErrorCode::TlsAlertReceived(_) => TransportError::Unreachable,
+        ErrorCode::ConnectionReadTimeout
         | ErrorCode::ConnectionWriteTimeout
         | ErrorCode::HttpResponseTimeout => TransportError::Timeout,
         ErrorCode::HttpRequestMethodInvalid
         | ErrorCode::HttpRequestUriInvalid
         | ErrorCode::HttpRequestUriTooLong
         | ErrorCode::ConfigurationError => TransportError::Other,
-        // Refused, reset, terminated, protocol errors, TLS, DNS: the
-        // connection failed; the contract retries these.
-        _ => TransportError::ConnectionFailed,
+        // Reset, terminated, protocol errors: the connection broke after the
+        // request may have gone out; the contract retries these.
+        _ => TransportError::ConnectionLost,
     }
 }

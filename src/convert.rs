@@ -20,20 +20,20 @@ macro_rules! wit_conversions {
         $crate::wit_conversions!(@enum FieldId {
             ApiKey, Sender, Recipient, Message, WindowStart, WindowEnd, Weekdays, Campaign,
             CampaignVariables, Rut, ErrorIntent, TimeZone, MaxAttempts, BaseUrl, Language,
-            Encoding, MaxSegments, IdempotencyKey, AttemptTimeoutMs, DeadlineMs
+            Encoding, MaxSegments, IdempotencyKey, AttemptTimeoutMs, DeadlineMs, Entities
         });
         $crate::wit_conversions!(@enum ProblemCode {
             Required, MissingVariable, BadPlaceholder, BadCharacter, InvalidNumber, WrongLength,
             UnknownCountry, MissingCountryCode, NotMobile, SameNumber, InvalidRut, RutCheckDigit,
             TooLong, MessageOrCampaign, OutOfRange, InvalidTime, EmptyWindow, NoWeekday,
-            UnknownTimeZone, InsecureUrl, InvalidFormat, Duplicate, NotApplicable
+            UnknownTimeZone, InsecureUrl, InvalidFormat, Duplicate, NotApplicable, TooMany, NotAllowed
         });
         $crate::wit_conversions!(@enum FailureCode {
             InvalidApiKey, InsufficientBalance, SenderNotAuthorized, IpNotAuthorized,
             SmsNotEnabled, InvalidNumber, InvalidRequest, CampaignNotFound, IdempotencyConflict,
             TemplateInvalid, MissingVariable, RateLimited, ServerError, Timeout,
             ConnectionFailed, RequestDenied, MalformedResponse, UnexpectedStatus,
-            DeadlineExceeded
+            DeadlineExceeded, Unconfirmed
         });
 
         $crate::wit_conversions!(@record wit_types CampaignVariable { name: plain, value: plain });
@@ -56,7 +56,7 @@ macro_rules! wit_conversions {
         });
         $crate::wit_conversions!(@record wit_types Failure {
             error_intent: plain, code: plain, description: plain, attempts: plain,
-            last_status: plain
+            last_status: plain, idempotency_key: plain, possibly_sent: plain
         });
         $crate::wit_conversions!(@record wit_types Replacement { original: plain, replacement: plain, count: plain });
         $crate::wit_conversions!(@record wit_types SendPreview {
@@ -69,7 +69,7 @@ macro_rules! wit_conversions {
         $crate::wit_conversions!(@record wit_form IntegerRange { min: plain, max: plain });
         $crate::wit_conversions!(@record wit_form Field {
             id: plain, kind: plain, required: plain, default_value: plain,
-            accepts_variables: plain, label: plain, help: plain
+            accepts_variables: plain, max_length: plain, label: plain, help: plain
         });
         $crate::wit_conversions!(@record wit_form ActionForm { name: plain, summary: plain, fields: vec });
 

@@ -5,13 +5,15 @@
 
 use crate::model::FailureCode;
 use crate::retry::{self, Decision, Fault, StopReason};
-use crate::siptel::{self, Answer, RetryAfter};
+use crate::siptel::{self, Answer, BodyEnd, RetryAfter};
 
 /// Sends one HTTP request and reads its answer.
 pub trait Transport {
     /// Sends `request` (always `POST`) and waits at most `timeout_ms` for the
-    /// whole answer. Reads at most [`siptel::MAX_BODY_BYTES`] of the body and
-    /// sets [`Response::truncated`] when there was more.
+    /// whole answer. Once a status has come, the answer is a [`Response`]
+    /// even if its body then breaks or stalls ([`Response::body_end`] says
+    /// which): the status must not be lost. Reads at most
+    /// [`siptel::MAX_BODY_BYTES`] of the body.
     fn send(
         &mut self,
         request: &siptel::Request,
@@ -28,20 +30,26 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body, at most [`siptel::MAX_BODY_BYTES`].
     pub body: Vec<u8>,
-    /// Whether the body went on past [`siptel::MAX_BODY_BYTES`].
-    pub truncated: bool,
+    /// How the body ended: whole, too long, cut or stalled.
+    pub body_end: BodyEnd,
 }
 
-/// Why no HTTP answer came.
+/// Why no HTTP status came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TransportError {
-    /// No complete answer within the timeout. Retried.
+    /// The request never left: connection refused, DNS or TLS handshake
+    /// failure. Retried; nothing can have reached Siptel.
+    Unreachable,
+    /// No answer within the timeout. Retried; the request may have reached
+    /// Siptel.
     Timeout,
-    /// Connection refused, reset or broken, DNS failure, TLS failure. Retried.
-    ConnectionFailed,
+    /// The connection broke before a status came. Retried; the request may
+    /// have reached Siptel.
+    ConnectionLost,
     /// The host refused the outgoing request (its egress policy). Final.
     Denied,
-    /// Anything else (an invalid request, an internal error). Final.
+    /// The host could not make the request (an invalid request, an internal
+    /// error). Final; nothing was sent.
     Other,
 }
 
@@ -50,18 +58,26 @@ impl TransportError {
     pub const fn code(self) -> FailureCode {
         match self {
             TransportError::Timeout => FailureCode::Timeout,
-            TransportError::ConnectionFailed | TransportError::Other => {
+            TransportError::Unreachable | TransportError::ConnectionLost => {
                 FailureCode::ConnectionFailed
             }
-            TransportError::Denied => FailureCode::RequestDenied,
+            TransportError::Denied | TransportError::Other => FailureCode::RequestDenied,
         }
     }
 
-    /// Whether another attempt may succeed: timeouts and broken connections.
+    /// Whether another attempt may succeed: timeouts and connection faults.
     pub const fn retryable(self) -> bool {
         matches!(
             self,
-            TransportError::Timeout | TransportError::ConnectionFailed
+            TransportError::Unreachable | TransportError::Timeout | TransportError::ConnectionLost
+        )
+    }
+
+    /// Whether the request may have reached Siptel before the error.
+    pub const fn may_have_arrived(self) -> bool {
+        matches!(
+            self,
+            TransportError::Timeout | TransportError::ConnectionLost
         )
     }
 }
@@ -101,6 +117,61 @@ pub struct Undelivered {
     /// Status of the last HTTP answer received during this send, even when a
     /// later attempt got none (a timeout after a 503 keeps `Some(503)`).
     pub last_status: Option<u16>,
+    /// Whether Siptel may have accepted the message (see [`deliver`]).
+    pub possibly_sent: bool,
+}
+
+/// What the attempts so far tell about whether Siptel took the message.
+#[derive(Clone, Copy, Default)]
+struct Uncertainty {
+    /// A 2xx came whose body did not arrive whole: Siptel took the message.
+    unconfirmed: bool,
+    /// An attempt may have reached Siptel without a clear answer.
+    possibly_sent: bool,
+}
+
+impl Uncertainty {
+    /// After an attempt that may have reached Siptel unanswered.
+    fn unanswered(&mut self) {
+        self.possibly_sent = true;
+    }
+
+    /// After a 2xx Siptel took but whose answer could not be read whole.
+    fn accepted_unread(&mut self) {
+        self.unconfirmed = true;
+        self.possibly_sent = true;
+    }
+
+    /// After Siptel's final refusal: with the same key and body, Siptel
+    /// would have answered an earlier acceptance again, so an earlier
+    /// unanswered attempt was not accepted either. A seen 2xx stays.
+    fn refused(&mut self) {
+        self.possibly_sent = self.unconfirmed;
+    }
+
+    /// The code that ends the send: `Unconfirmed` once a 2xx was seen
+    /// (nothing later is as informative), else the attempt's own.
+    fn code(self, code: FailureCode) -> FailureCode {
+        if self.unconfirmed && is_transient(code) {
+            FailureCode::Unconfirmed
+        } else {
+            code
+        }
+    }
+}
+
+/// Codes of a send that ran out of attempts or time rather than being
+/// refused: a 2xx seen earlier tells more than they do.
+const fn is_transient(code: FailureCode) -> bool {
+    matches!(
+        code,
+        FailureCode::RateLimited
+            | FailureCode::ServerError
+            | FailureCode::Timeout
+            | FailureCode::ConnectionFailed
+            | FailureCode::DeadlineExceeded
+            | FailureCode::MalformedResponse
+    )
 }
 
 /// The last failed attempt, as far as the final code cares.
@@ -130,17 +201,25 @@ impl Failed {
 /// Every attempt sends the very same request, so the same `Idempotency-Key`:
 /// Siptel sends at most one SMS however many attempts it sees. Each attempt
 /// gets `min(attempt_timeout_ms, time left before the deadline)` (at least
-/// 1 ms). What is retried: 429, 500, 502, 503, 504, timeouts and broken
-/// connections; the wait comes from [`retry::decide`] (a `Retry-After` date is
-/// turned into a delay with [`Clock::unix_seconds`]) and is spent in
-/// [`Clock::sleep_ms`].
+/// 1 ms). What is retried: 429, 500, 502, 503, 504, timeouts, connection
+/// faults, and a 2xx whose body was cut or stalled (retrying with the same
+/// key makes Siptel answer the original result, so it is safe); the wait
+/// comes from [`retry::decide`] (a `Retry-After` date is turned into a delay
+/// with [`Clock::unix_seconds`]) and is spent in [`Clock::sleep_ms`].
 ///
 /// The failure code is that of the last attempt when the answer is final or
 /// the attempts are exhausted. When the deadline ends the send it is
 /// `DeadlineExceeded`, except `RateLimited` after a 429 or when a `Retry-After`
 /// reached past the deadline. An attempt whose timeout was cut short by the
-/// deadline and timed out reports `DeadlineExceeded`. If the budget is already
-/// spent before the first attempt, nothing is sent (`attempts` 0).
+/// deadline and timed out reports `DeadlineExceeded`. Once a 2xx was seen
+/// whose body did not arrive whole, a send that then runs out of attempts or
+/// time is `Unconfirmed`. If the budget is already spent before the first
+/// attempt, nothing is sent (`attempts` 0).
+///
+/// [`Undelivered::possibly_sent`] is set by an attempt that may have reached
+/// Siptel unanswered (a timeout, a connection lost after the request left, a
+/// 2xx that could not be read) and cleared by a later final refusal from
+/// Siptel, except after a 2xx.
 pub fn deliver(
     request: &siptel::Request,
     policy: &retry::Policy,
@@ -153,32 +232,43 @@ pub fn deliver(
     let mut attempts: u32 = 0;
     let mut last_status = None;
     let mut last: Option<Failed> = None;
+    let mut uncertainty = Uncertainty::default();
     loop {
         let elapsed = clock.monotonic_ms().saturating_sub(start);
         let remaining = policy.deadline_ms.saturating_sub(elapsed);
         if remaining == 0 {
+            let code = last.map_or(FailureCode::DeadlineExceeded, Failed::at_deadline);
             return Err(Undelivered {
-                code: last.map_or(FailureCode::DeadlineExceeded, Failed::at_deadline),
+                code: uncertainty.code(code),
                 attempts,
                 last_status,
+                possibly_sent: uncertainty.possibly_sent,
             });
         }
         attempts = attempts.saturating_add(1);
         let timeout_ms = attempt_timeout_ms.min(remaining).max(1);
         let (code, fault) = match transport.send(request, timeout_ms) {
             Ok(response) => {
-                let truncated = response.truncated || response.body.len() > siptel::MAX_BODY_BYTES;
-                match siptel::interpret(
-                    response.status,
-                    &response.headers,
-                    &response.body,
-                    truncated,
-                ) {
+                let end = match response.body_end {
+                    BodyEnd::Complete if response.body.len() > siptel::MAX_BODY_BYTES => {
+                        BodyEnd::TooLong
+                    }
+                    end => end,
+                };
+                last_status = Some(response.status);
+                match siptel::interpret(response.status, &response.headers, &response.body, end) {
                     Answer::Accepted(acceptance) => {
                         return Ok(Delivered {
                             acceptance,
                             attempts,
                         });
+                    }
+                    Answer::Unconfirmed { .. } => {
+                        uncertainty.accepted_unread();
+                        let fault = Fault::Retryable {
+                            retry_after_ms: None,
+                        };
+                        (FailureCode::Unconfirmed, fault)
                     }
                     Answer::Rejected {
                         status,
@@ -186,7 +276,6 @@ pub fn deliver(
                         retryable,
                         retry_after,
                     } => {
-                        last_status = Some(status);
                         let fault = if retryable {
                             Fault::Retryable {
                                 retry_after_ms: retry_after.map(|r| delay_ms(r, clock)),
@@ -194,11 +283,20 @@ pub fn deliver(
                         } else {
                             Fault::Final
                         };
+                        if (200..300).contains(&status) {
+                            // A 2xx Siptel took, with an answer we cannot read.
+                            uncertainty.unanswered();
+                        } else if !retryable && (400..500).contains(&status) {
+                            uncertainty.refused();
+                        }
                         (code, fault)
                     }
                 }
             }
             Err(error) => {
+                if error.may_have_arrived() {
+                    uncertainty.unanswered();
+                }
                 let fault = if error.retryable() {
                     Fault::Retryable {
                         retry_after_ms: None,
@@ -221,9 +319,10 @@ pub fn deliver(
         last = Some(failed);
         let stop = |code| {
             Err(Undelivered {
-                code,
+                code: uncertainty.code(code),
                 attempts,
                 last_status,
+                possibly_sent: uncertainty.possibly_sent,
             })
         };
         match retry::decide(policy, attempts, &fault, elapsed, entropy.next_u64()) {
@@ -328,7 +427,7 @@ mod tests {
                     .map(|(n, v)| (n.to_string(), v.to_string()))
                     .collect(),
                 body: body.as_bytes().to_vec(),
-                truncated: false,
+                body_end: BodyEnd::Complete,
             }),
         }
     }
@@ -367,7 +466,7 @@ mod tests {
         siptel::request(
             &BaseUrl::default(),
             &Submission {
-                api_key: "k3y",
+                api_key: &"k3y".into(),
                 rut: None,
                 idempotency_key: "sms-test-key",
                 sender: "56912345678",
@@ -436,7 +535,133 @@ mod tests {
             code,
             attempts,
             last_status,
+            possibly_sent: false,
         }
+    }
+
+    /// [`undelivered`] after an attempt that may have reached Siptel.
+    fn maybe_sent(code: FailureCode, attempts: u32, last_status: Option<u16>) -> Undelivered {
+        Undelivered {
+            possibly_sent: true,
+            ..undelivered(code, attempts, last_status)
+        }
+    }
+
+    /// A 201 whose body ends as `end` after a few bytes.
+    fn created_but(end: BodyEnd) -> Step {
+        let mut step = created();
+        if let Ok(response) = &mut step.result {
+            response.body.truncate(10);
+            response.body_end = end;
+        }
+        step
+    }
+
+    #[test]
+    fn a_cut_or_stalled_201_is_retried_with_the_same_key_and_confirmed() {
+        for end in [BodyEnd::Cut, BodyEnd::Stalled] {
+            let r = run(
+                retry::Policy::default(),
+                10_000,
+                vec![created_but(end), created()],
+            );
+            assert_eq!(r.result.map(|d| d.attempts), Ok(2));
+            assert_eq!(r.requests[0], r.requests[1]);
+        }
+    }
+
+    #[test]
+    fn an_unconfirmed_201_is_never_reported_as_not_sent() {
+        let r = run(
+            retry::Policy::new(3, 30_000),
+            10_000,
+            vec![created_but(BodyEnd::Cut), error(503, "x"), hangs()],
+        );
+        assert_eq!(
+            r.result,
+            Err(maybe_sent(FailureCode::Unconfirmed, 3, Some(503)))
+        );
+        // Alone, out of attempts: the 2xx is the last status recorded.
+        let r = run(
+            retry::Policy::new(1, 30_000),
+            10_000,
+            vec![created_but(BodyEnd::Stalled)],
+        );
+        assert_eq!(
+            r.result,
+            Err(maybe_sent(FailureCode::Unconfirmed, 1, Some(201)))
+        );
+        // Out of time after it.
+        let r = run(
+            retry::Policy::new(10, 20_000),
+            10_000,
+            vec![created_but(BodyEnd::Cut), hangs(), hangs()],
+        );
+        assert_eq!(r.result.unwrap_err().code, FailureCode::Unconfirmed);
+    }
+
+    #[test]
+    fn a_201_that_cannot_be_read_may_have_been_sent() {
+        let r = run(
+            retry::Policy::default(),
+            10_000,
+            vec![answer(201, &[], "<html>ok</html>")],
+        );
+        assert_eq!(
+            r.result,
+            Err(maybe_sent(FailureCode::MalformedResponse, 1, Some(201)))
+        );
+    }
+
+    #[test]
+    fn a_final_refusal_after_a_timeout_settles_that_nothing_was_sent() {
+        let r = run(
+            retry::Policy::default(),
+            10_000,
+            vec![hangs(), error(401, "invalid_api_key")],
+        );
+        assert_eq!(
+            r.result,
+            Err(undelivered(FailureCode::InvalidApiKey, 2, Some(401)))
+        );
+        // A 503 settles nothing.
+        let r = run(
+            retry::Policy::new(2, 30_000),
+            10_000,
+            vec![hangs(), error(503, "x")],
+        );
+        assert_eq!(
+            r.result,
+            Err(maybe_sent(FailureCode::ServerError, 2, Some(503)))
+        );
+    }
+
+    #[test]
+    fn an_unreachable_siptel_got_nothing() {
+        let r = run(
+            retry::Policy::new(2, 30_000),
+            10_000,
+            vec![
+                fails(TransportError::Unreachable),
+                fails(TransportError::Unreachable),
+            ],
+        );
+        assert_eq!(
+            r.result,
+            Err(undelivered(FailureCode::ConnectionFailed, 2, None))
+        );
+        let r = run(
+            retry::Policy::new(2, 30_000),
+            10_000,
+            vec![
+                fails(TransportError::Unreachable),
+                fails(TransportError::ConnectionLost),
+            ],
+        );
+        assert_eq!(
+            r.result,
+            Err(maybe_sent(FailureCode::ConnectionFailed, 2, None))
+        );
     }
 
     #[test]
@@ -543,7 +768,7 @@ mod tests {
         );
         assert_eq!(
             r.result,
-            Err(undelivered(FailureCode::MalformedResponse, 1, Some(201)))
+            Err(maybe_sent(FailureCode::MalformedResponse, 1, Some(201)))
         );
         let mut oversized = created();
         if let Ok(response) = &mut oversized.result {
@@ -552,7 +777,7 @@ mod tests {
         let r = run(retry::Policy::default(), 10_000, vec![oversized]);
         assert_eq!(
             r.result,
-            Err(undelivered(FailureCode::MalformedResponse, 1, Some(201)))
+            Err(maybe_sent(FailureCode::MalformedResponse, 1, Some(201)))
         );
     }
 
@@ -569,7 +794,7 @@ mod tests {
         let r = run(
             retry::Policy::default(),
             10_000,
-            vec![fails(TransportError::ConnectionFailed), created()],
+            vec![fails(TransportError::ConnectionLost), created()],
         );
         assert_eq!(r.result.map(|d| d.attempts), Ok(2));
     }
@@ -578,7 +803,7 @@ mod tests {
     fn denied_and_other_transport_errors_are_final() {
         for (error, code) in [
             (TransportError::Denied, FailureCode::RequestDenied),
-            (TransportError::Other, FailureCode::ConnectionFailed),
+            (TransportError::Other, FailureCode::RequestDenied),
         ] {
             let r = run(retry::Policy::default(), 10_000, vec![fails(error)]);
             assert_eq!(r.result, Err(undelivered(code, 1, None)));
@@ -618,7 +843,7 @@ mod tests {
         );
         assert_eq!(
             r.result,
-            Err(undelivered(FailureCode::Timeout, 2, Some(503)))
+            Err(maybe_sent(FailureCode::Timeout, 2, Some(503)))
         );
     }
 
@@ -655,7 +880,7 @@ mod tests {
         );
         assert_eq!(
             r.result,
-            Err(undelivered(FailureCode::DeadlineExceeded, 3, None))
+            Err(maybe_sent(FailureCode::DeadlineExceeded, 3, None))
         );
         // The third attempt only gets what is left: 25000 - 10000 - 125 - 10000 - 250.
         assert_eq!(r.timeouts, [10_000, 10_000, 4_625]);
@@ -696,11 +921,16 @@ mod tests {
     #[test]
     fn transport_error_codes() {
         use TransportError::*;
-        assert!(Timeout.retryable() && ConnectionFailed.retryable());
+        assert!(Timeout.retryable() && ConnectionLost.retryable() && Unreachable.retryable());
         assert!(!Denied.retryable() && !Other.retryable());
+        assert!(Timeout.may_have_arrived() && ConnectionLost.may_have_arrived());
+        assert!(!Unreachable.may_have_arrived() && !Denied.may_have_arrived());
+        assert!(!Other.may_have_arrived());
         assert_eq!(Timeout.code(), FailureCode::Timeout);
-        assert_eq!(ConnectionFailed.code(), FailureCode::ConnectionFailed);
+        assert_eq!(ConnectionLost.code(), FailureCode::ConnectionFailed);
+        assert_eq!(Unreachable.code(), FailureCode::ConnectionFailed);
         assert_eq!(Denied.code(), FailureCode::RequestDenied);
-        assert_eq!(Other.code(), FailureCode::ConnectionFailed);
+        // Final, so not the retried `connection-failed`.
+        assert_eq!(Other.code(), FailureCode::RequestDenied);
     }
 }

@@ -1,49 +1,16 @@
 //! The action's form (`form.describe`): one field per `config` field, in the
 //! order of the `config` record, with labels and help in Spanish and English.
 //!
-//! The defaults of optional fields live here, as constants that validation
-//! uses too, so every default is written in one place.
+//! Defaults, bounds and lengths come from `config`, the one place the rules
+//! of the fields are written; this module only says them to a person.
 
+use crate::config::{self, DEFAULT_BASE_URL, DEFAULT_ERROR_INTENT, DEFAULT_TIME_ZONE};
 use crate::model::{ActionForm, Field, FieldId, FieldKind, IntegerRange, Localized};
-use crate::siptel::DEFAULT_BASE_URL;
-
-/// Intent that receives the error description when `error-intent` is empty.
-pub const DEFAULT_ERROR_INTENT: &str = "SendSMS_SiptelSMS_ErrorError";
-/// IANA time zone used when `time-zone` is empty.
-pub const DEFAULT_TIME_ZONE: &str = "America/Santiago";
-/// Attempts of one send when `max-attempts` is not given.
-pub const DEFAULT_MAX_ATTEMPTS: u8 = 3;
-/// Segments one message may take when `max-segments` is not given.
-pub const DEFAULT_MAX_SEGMENTS: u8 = 6;
-/// Largest value `max-segments` accepts.
-pub const MAX_SEGMENTS_CAP: u8 = 10;
-/// Timeout of one HTTP attempt when `attempt-timeout-ms` is not given.
-pub const DEFAULT_ATTEMPT_TIMEOUT_MS: u32 = 10_000;
-/// Time budget of a whole send when `deadline-ms` is not given.
-pub const DEFAULT_DEADLINE_MS: u32 = 30_000;
 
 /// `language` values, default first.
 const LANGUAGES: [&str; 2] = ["es", "en"];
 /// `encoding` values, default first.
 const ENCODINGS: [&str; 3] = ["auto", "gsm7-transliterate", "ucs2"];
-
-/// Bounds of `max-attempts`.
-const MAX_ATTEMPTS_RANGE: IntegerRange = IntegerRange { min: 1, max: 10 };
-/// Bounds of `max-segments`.
-const MAX_SEGMENTS_RANGE: IntegerRange = IntegerRange {
-    min: 1,
-    max: MAX_SEGMENTS_CAP as u32,
-};
-/// Bounds of `attempt-timeout-ms`.
-const ATTEMPT_TIMEOUT_RANGE: IntegerRange = IntegerRange {
-    min: 100,
-    max: 60_000,
-};
-/// Bounds of `deadline-ms`.
-const DEADLINE_RANGE: IntegerRange = IntegerRange {
-    min: 100,
-    max: 300_000,
-};
 
 /// The form of the Siptel SMS action, fields in `config` order.
 pub fn form() -> ActionForm {
@@ -240,8 +207,7 @@ pub fn form() -> ActionForm {
             ),
             integer(
                 FieldId::MaxAttempts,
-                MAX_ATTEMPTS_RANGE,
-                DEFAULT_MAX_ATTEMPTS.into(),
+                config::MAX_ATTEMPTS,
                 loc("Máximo de intentos", "Maximum attempts"),
                 loc(
                     "Cantidad máxima de intentos de un mismo envío cuando Siptel no \
@@ -294,8 +260,7 @@ pub fn form() -> ActionForm {
             ),
             integer(
                 FieldId::MaxSegments,
-                MAX_SEGMENTS_RANGE,
-                DEFAULT_MAX_SEGMENTS.into(),
+                config::MAX_SEGMENTS,
                 loc("Máximo de segmentos", "Maximum segments"),
                 loc(
                     "Cantidad máxima de SMS (segmentos) que puede ocupar el mensaje; \
@@ -322,8 +287,7 @@ pub fn form() -> ActionForm {
             ),
             integer(
                 FieldId::AttemptTimeoutMs,
-                ATTEMPT_TIMEOUT_RANGE,
-                DEFAULT_ATTEMPT_TIMEOUT_MS,
+                config::ATTEMPT_TIMEOUT_MS,
                 loc("Tiempo máximo por intento (ms)", "Timeout per attempt (ms)"),
                 loc(
                     "Tiempo máximo de espera de cada intento de envío a Siptel, en \
@@ -333,8 +297,7 @@ pub fn form() -> ActionForm {
             ),
             integer(
                 FieldId::DeadlineMs,
-                DEADLINE_RANGE,
-                DEFAULT_DEADLINE_MS,
+                config::DEADLINE_MS,
                 loc("Tiempo máximo total (ms)", "Overall deadline (ms)"),
                 loc(
                     "Tiempo máximo de todo el envío, sumando todos los intentos y las \
@@ -355,8 +318,9 @@ fn loc(es: impl Into<String>, en: impl Into<String>) -> Localized {
     }
 }
 
-/// An optional field without default. Every text-like field accepts flow
-/// variables; switches, choices and integers do not.
+/// An optional field without default, with its longest length from
+/// `config`. Every text-like field accepts flow variables; switches, choices
+/// and integers do not.
 fn field(id: FieldId, kind: FieldKind, label: Localized, help: Localized) -> Field {
     let accepts_variables = !matches!(
         kind,
@@ -368,6 +332,7 @@ fn field(id: FieldId, kind: FieldKind, label: Localized, help: Localized) -> Fie
         required: false,
         default_value: None,
         accepts_variables,
+        max_length: config::max_chars(id).map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         label,
         help,
     }
@@ -395,14 +360,13 @@ fn with_default(field: Field, value: impl ToString) -> Field {
     }
 }
 
-/// An integer field in `range` with `default`; its help states both.
-fn integer(
-    id: FieldId,
-    range: IntegerRange,
-    default: u32,
-    label: Localized,
-    help: Localized,
-) -> Field {
+/// An integer field with its rule from `config`; its help states the bounds
+/// and the default.
+fn integer(id: FieldId, rule: config::Integer, label: Localized, help: Localized) -> Field {
+    let range = IntegerRange {
+        min: rule.min,
+        max: rule.max,
+    };
     let help = loc(
         format!(
             "{} Entre {} y {}.",
@@ -417,7 +381,10 @@ fn integer(
             thousands(range.max, ',')
         ),
     );
-    with_default(field(id, FieldKind::Integer(range), label, help), default)
+    with_default(
+        field(id, FieldKind::Integer(range), label, help),
+        rule.default,
+    )
 }
 
 /// A choice among `values`, the first one being the default.

@@ -1,22 +1,30 @@
 //! Descriptions of a failed send, for the error intent: what happened and what
 //! to do, in Spanish or English.
 //!
-//! The inputs are only the code, the attempts and the last HTTP status, so a
-//! description can never contain the API key or the message text.
+//! The inputs are only the code, the attempts, the last HTTP status, whether
+//! Siptel may have accepted the message and the idempotency key, so a
+//! description can never contain the API key or the message text. A send
+//! that may have reached Siptel is never described as "not sent", and its
+//! description never advises a blind retry: it names the idempotency key that
+//! makes a retry safe.
 
+use crate::delivery::Undelivered;
 use crate::model::{FailureCode, Language};
 
 /// What happened and what to do, in `lang`. Adds the attempts made and the
 /// last HTTP status when they tell something: after retries, when no attempt
 /// could be made, or for codes whose status is news (server errors,
 /// unexpected statuses, malformed answers, timeouts and connection failures
-/// after an earlier answer, the deadline).
-pub fn describe(
-    code: FailureCode,
-    attempts: u32,
-    last_status: Option<u16>,
-    lang: Language,
-) -> String {
+/// after an earlier answer, the deadline, an unconfirmed acceptance). Ends
+/// with how to check or retry safely when Siptel may have accepted the
+/// message.
+pub fn describe(failed: &Undelivered, idempotency_key: &str, lang: Language) -> String {
+    let Undelivered {
+        code,
+        attempts,
+        last_status,
+        possibly_sent,
+    } = *failed;
     let (es, en) = sentence(code);
     let mut text = lang.pick(es, en).to_owned();
     let status_is_news = matches!(
@@ -27,10 +35,26 @@ pub fn describe(
             | FailureCode::Timeout
             | FailureCode::ConnectionFailed
             | FailureCode::DeadlineExceeded
+            | FailureCode::Unconfirmed
     );
     if attempts != 1 || (status_is_news && last_status.is_some()) {
         text.push(' ');
         text.push_str(&details(attempts, last_status, lang));
+    }
+    if possibly_sent {
+        text.push(' ');
+        text.push_str(&lang.pick(
+            format!(
+                "El SMS pudo haberse enviado: no repita el envío con otra clave; verifíquelo en \
+                 Siptel o repítalo con la clave de idempotencia {idempotency_key}, con la que \
+                 Siptel nunca envía dos veces."
+            ),
+            format!(
+                "The SMS may have been sent: do not repeat the send with another key; check at \
+                 Siptel, or repeat it with idempotency key {idempotency_key}, with which Siptel \
+                 never sends twice."
+            ),
+        ));
     }
     text
 }
@@ -125,16 +149,16 @@ fn sentence(code: FailureCode) -> (&'static str, &'static str) {
              the network, and try again.",
         ),
         FailureCode::RequestDenied => (
-            "La plataforma bloqueó la conexión saliente hacia Siptel: autorice el servidor \
-             de Siptel en su política de red.",
-            "The platform blocked the outgoing request to Siptel: allow Siptel's host in \
-             its network policy.",
+            "La plataforma bloqueó o no pudo hacer la conexión saliente hacia Siptel: \
+             autorice la URL base de Siptel en su política de red; nada se envió.",
+            "The platform blocked or could not make the outgoing request to Siptel: allow \
+             Siptel's base URL in its network policy; nothing was sent.",
         ),
         FailureCode::MalformedResponse => (
-            "No se pudo interpretar la respuesta de Siptel (o superó 64 KiB): el mensaje \
-             pudo haberse enviado; verifíquelo en Siptel antes de reintentar.",
-            "Siptel's answer could not be understood (or exceeded 64 KiB): the message may \
-             have been sent; check at Siptel before retrying.",
+            "No se pudo interpretar la respuesta de Siptel (o superó 64 KiB): si persiste, \
+             revise la URL base o contacte a soporte de Siptel.",
+            "Siptel's answer could not be understood (or exceeded 64 KiB): if it persists, \
+             check the base URL or contact Siptel support.",
         ),
         FailureCode::UnexpectedStatus => (
             "Siptel respondió con un estado HTTP inesperado: revise la URL base; si \
@@ -143,10 +167,16 @@ fn sentence(code: FailureCode) -> (&'static str, &'static str) {
              persists, contact Siptel support.",
         ),
         FailureCode::DeadlineExceeded => (
-            "Se agotó el plazo del envío antes de que Siptel aceptara el mensaje: vuelva a \
-             intentar más tarde o aumente el plazo total (deadline-ms).",
-            "The send's time budget ran out before Siptel accepted the message: try again \
+            "Se agotó el plazo del envío sin una confirmación de Siptel: vuelva a intentar \
+             más tarde o aumente el plazo total (deadline-ms).",
+            "The send's time budget ran out without a confirmation from Siptel: try again \
              later or raise the budget (deadline-ms).",
+        ),
+        FailureCode::Unconfirmed => (
+            "Siptel aceptó el envío, pero su respuesta llegó cortada o se detuvo y ningún \
+             intento posterior la confirmó: el SMS probablemente se envió.",
+            "Siptel accepted the send, but its answer was cut off or stalled and no later \
+             attempt confirmed it: the SMS was probably sent.",
         ),
     }
 }
@@ -175,7 +205,7 @@ mod tests {
     use super::*;
     use FailureCode::*;
 
-    const ALL: [FailureCode; 19] = [
+    const ALL: [FailureCode; 20] = [
         InvalidApiKey,
         InsufficientBalance,
         SenderNotAuthorized,
@@ -195,6 +225,7 @@ mod tests {
         MalformedResponse,
         UnexpectedStatus,
         DeadlineExceeded,
+        Unconfirmed,
     ];
 
     /// Fails to compile when a code is added without being listed in `ALL`.
@@ -205,7 +236,55 @@ mod tests {
             | SmsNotEnabled | InvalidNumber | InvalidRequest | CampaignNotFound
             | IdempotencyConflict | TemplateInvalid | MissingVariable | RateLimited
             | ServerError | Timeout | ConnectionFailed | RequestDenied | MalformedResponse
-            | UnexpectedStatus | DeadlineExceeded => {}
+            | UnexpectedStatus | DeadlineExceeded | Unconfirmed => {}
+        }
+    }
+
+    fn describe(
+        code: FailureCode,
+        attempts: u32,
+        last_status: Option<u16>,
+        lang: Language,
+    ) -> String {
+        let failed = Undelivered {
+            code,
+            attempts,
+            last_status,
+            possibly_sent: false,
+        };
+        super::describe(&failed, "sms-key-1", lang)
+    }
+
+    #[test]
+    fn a_send_that_may_have_happened_names_the_key_and_no_blind_retry() {
+        let failed = Undelivered {
+            code: Unconfirmed,
+            attempts: 3,
+            last_status: Some(201),
+            possibly_sent: true,
+        };
+        for lang in [Language::Es, Language::En] {
+            let text = super::describe(&failed, "sms-abc123", lang);
+            assert!(text.contains("sms-abc123"), "{text}");
+            assert!(text.contains("201"), "{text}");
+        }
+        let en = super::describe(&failed, "sms-abc123", Language::En);
+        assert!(
+            en.contains("may have been sent") && en.contains("do not repeat"),
+            "{en}"
+        );
+        // Without that risk, no key and no warning.
+        let plain = describe(Timeout, 1, None, Language::En);
+        assert!(
+            !plain.contains("sms-key-1") && !plain.contains("may have been"),
+            "{plain}"
+        );
+        for code in ALL {
+            let es = describe(code, 1, None, Language::Es);
+            assert!(
+                !es.contains("antes de que Siptel aceptara"),
+                "{code:?}: {es}"
+            );
         }
     }
 

@@ -4,7 +4,15 @@
 //! natively; `component` is the thin `wit-bindgen` adapter that maps WASI onto
 //! the small traits of `delivery`.
 
+/// The interface the component exports (package version included): hosts
+/// look their functions up by this name. `tests/world.rs` checks it against
+/// the built component.
+pub const ACTION_INTERFACE: &str = "siptel:sms/action@0.2.0";
+
+pub mod config;
+pub mod json;
 pub mod model;
+pub mod secret;
 
 mod action;
 pub use action::{check, describe, preview, send};
@@ -24,7 +32,7 @@ pub mod failure;
 pub mod retry;
 pub mod siptel;
 
-// The adapter exports symbols named after WIT (`siptel:sms/action@0.1.0#send`)
+// The adapter exports symbols named after WIT (`siptel:sms/action@0.2.0#send`)
 // that only a wasm linker accepts; natively the plain API above is the crate.
 #[cfg(target_arch = "wasm32")]
 mod component;

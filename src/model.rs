@@ -5,6 +5,7 @@
 //! speaks the WIT names (kebab-case fields, variants as `{"type": case, ...}`),
 //! which is the JSON of the CLI.
 
+use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -139,11 +140,12 @@ pub struct CampaignVariable {
 }
 
 /// `config`. Missing JSON keys take their defaults (empty for required
-/// strings, which validation then reports as `required`).
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// strings, which validation then reports as `required`). `Debug` never
+/// shows the API key (a [`Secret`]).
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Config {
-    pub api_key: String,
+    pub api_key: Secret,
     pub sender: String,
     pub recipient: String,
     pub message: Option<String>,
@@ -155,41 +157,64 @@ pub struct Config {
     pub rut: Option<String>,
     pub error_intent: Option<String>,
     pub time_zone: Option<String>,
-    pub max_attempts: Option<u8>,
+    #[serde(deserialize_with = "integer::lenient")]
+    pub max_attempts: Option<u32>,
     pub base_url: Option<String>,
     pub language: Option<Language>,
     pub encoding: Option<EncodingPolicy>,
-    pub max_segments: Option<u8>,
+    #[serde(deserialize_with = "integer::lenient")]
+    pub max_segments: Option<u32>,
     pub idempotency_key: Option<String>,
+    #[serde(deserialize_with = "integer::lenient")]
     pub attempt_timeout_ms: Option<u32>,
+    #[serde(deserialize_with = "integer::lenient")]
     pub deadline_ms: Option<u32>,
 }
 
-/// Debug never prints the API key.
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("api_key", &"<redacted>")
-            .field("sender", &self.sender)
-            .field("recipient", &self.recipient)
-            .field("message", &self.message)
-            .field("window_start", &self.window_start)
-            .field("window_end", &self.window_end)
-            .field("weekdays", &self.weekdays)
-            .field("campaign", &self.campaign)
-            .field("campaign_variables", &self.campaign_variables)
-            .field("rut", &self.rut)
-            .field("error_intent", &self.error_intent)
-            .field("time_zone", &self.time_zone)
-            .field("max_attempts", &self.max_attempts)
-            .field("base_url", &self.base_url)
-            .field("language", &self.language)
-            .field("encoding", &self.encoding)
-            .field("max_segments", &self.max_segments)
-            .field("idempotency_key", &self.idempotency_key)
-            .field("attempt_timeout_ms", &self.attempt_timeout_ms)
-            .field("deadline_ms", &self.deadline_ms)
-            .finish()
+/// JSON integers of any size for the `u32` fields of `config`: a value out
+/// of `u32`'s range (negative, or beyond it, even beyond `u64`) is saturated
+/// to `0` or `u32::MAX`, both outside every field's bounds, so that it gets
+/// the field's `out-of-range` problem like any other out-of-range value
+/// instead of a type error. Fractions and non-numbers stay type errors.
+mod integer {
+    use serde::de::{self, Deserializer, Visitor};
+    use std::fmt;
+
+    pub(super) fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        d.deserialize_option(OptionalInteger)
+    }
+
+    struct OptionalInteger;
+
+    impl<'de> Visitor<'de> for OptionalInteger {
+        type Value = Option<u32>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an integer or null")
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(u32::try_from(v).unwrap_or(u32::MAX)))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(u32::try_from(v.max(0)).unwrap_or(u32::MAX)))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // serde_json reads an integer literal beyond 64 bits as a float.
+            if v.fract() != 0.0 || v.is_nan() || v.is_infinite() {
+                return Err(E::invalid_type(de::Unexpected::Float(v), &self));
+            }
+            // `as` saturates: negative to 0, beyond the range to `u32::MAX`.
+            Ok(Some(v as u32))
+        }
     }
 }
 
@@ -227,6 +252,34 @@ pub enum FieldId {
     IdempotencyKey,
     AttemptTimeoutMs,
     DeadlineMs,
+    Entities,
+}
+
+impl FieldId {
+    /// Every field, in WIT order.
+    pub const ALL: [FieldId; 21] = [
+        FieldId::ApiKey,
+        FieldId::Sender,
+        FieldId::Recipient,
+        FieldId::Message,
+        FieldId::WindowStart,
+        FieldId::WindowEnd,
+        FieldId::Weekdays,
+        FieldId::Campaign,
+        FieldId::CampaignVariables,
+        FieldId::Rut,
+        FieldId::ErrorIntent,
+        FieldId::TimeZone,
+        FieldId::MaxAttempts,
+        FieldId::BaseUrl,
+        FieldId::Language,
+        FieldId::Encoding,
+        FieldId::MaxSegments,
+        FieldId::IdempotencyKey,
+        FieldId::AttemptTimeoutMs,
+        FieldId::DeadlineMs,
+        FieldId::Entities,
+    ];
 }
 
 /// `problem-code`.
@@ -256,6 +309,8 @@ pub enum ProblemCode {
     InvalidFormat,
     Duplicate,
     NotApplicable,
+    TooMany,
+    NotAllowed,
 }
 
 /// `problem`.
@@ -339,6 +394,7 @@ pub enum FailureCode {
     MalformedResponse,
     UnexpectedStatus,
     DeadlineExceeded,
+    Unconfirmed,
 }
 
 /// `failure`.
@@ -350,6 +406,8 @@ pub struct Failure {
     pub description: String,
     pub attempts: u32,
     pub last_status: Option<u16>,
+    pub idempotency_key: String,
+    pub possibly_sent: bool,
 }
 
 /// `outcome`.
@@ -437,6 +495,7 @@ pub struct Field {
     pub required: bool,
     pub default_value: Option<String>,
     pub accepts_variables: bool,
+    pub max_length: Option<u32>,
     pub label: Localized,
     pub help: Localized,
 }

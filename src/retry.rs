@@ -10,11 +10,6 @@ pub const DEFAULT_BASE_DELAY_MS: u64 = 250;
 /// lets several retries fit in the default 30 s deadline instead of one long
 /// sleep eating the budget.
 pub const DEFAULT_MAX_DELAY_MS: u64 = 8_000;
-/// Attempts of one send when the config gives none (`max-attempts`); the
-/// config's defaults live in `describe`, the form that shows them.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = crate::describe::DEFAULT_MAX_ATTEMPTS as u32;
-/// Time budget of one send when the config gives none (`deadline-ms`).
-pub const DEFAULT_DEADLINE_MS: u64 = crate::describe::DEFAULT_DEADLINE_MS as u64;
 
 /// How one send retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,9 +48,12 @@ impl Policy {
 }
 
 impl Default for Policy {
-    /// The config's defaults: 3 attempts within 30 s.
+    /// The config's defaults (`config::MAX_ATTEMPTS`, `config::DEADLINE_MS`).
     fn default() -> Self {
-        Policy::new(DEFAULT_MAX_ATTEMPTS, DEFAULT_DEADLINE_MS)
+        Policy::new(
+            crate::config::MAX_ATTEMPTS.default,
+            u64::from(crate::config::DEADLINE_MS.default),
+        )
     }
 }
 

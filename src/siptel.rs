@@ -8,6 +8,7 @@
 //! send and [`interpret`] reads what came back.
 
 use crate::model::{CampaignVariable, Encoding, Explain, FailureCode, Language, ProblemCode};
+use crate::secret::Secret;
 use chrono::{DateTime, NaiveDateTime};
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -361,11 +362,12 @@ pub enum Payload<'a> {
     },
 }
 
-/// Everything one send needs, already validated and normalised.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Everything one send needs, already validated and normalised. `Debug`
+/// never shows the key (a [`Secret`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Submission<'a> {
     /// Service access key (Bearer token).
-    pub api_key: &'a str,
+    pub api_key: &'a Secret,
     /// Normalised RUT (`12345678-5`), for accounts whose IP is not registered.
     pub rut: Option<&'a str>,
     /// Idempotency key of this logical send.
@@ -376,20 +378,6 @@ pub struct Submission<'a> {
     pub recipient: &'a str,
     /// Message or campaign.
     pub payload: Payload<'a>,
-}
-
-/// Debug never prints the API key.
-impl fmt::Debug for Submission<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Submission")
-            .field("api_key", &"<redacted>")
-            .field("rut", &self.rut)
-            .field("idempotency_key", &self.idempotency_key)
-            .field("sender", &self.sender)
-            .field("recipient", &self.recipient)
-            .field("payload", &self.payload)
-            .finish()
-    }
 }
 
 /// One HTTP request, always `POST`, ready for a transport.
@@ -524,7 +512,10 @@ pub fn request(base: &BaseUrl, s: &Submission) -> Request {
         (header::CONTENT_LENGTH, body.len().to_string()),
         (header::ACCEPT, ACCEPT_JSON.to_owned()),
         (header::USER_AGENT, USER_AGENT.to_owned()),
-        (header::AUTHORIZATION, format!("Bearer {}", s.api_key)),
+        (
+            header::AUTHORIZATION,
+            format!("Bearer {}", s.api_key.expose()),
+        ),
     ];
     if let Some(rut) = s.rut {
         headers.push((header::RUT, rut.to_owned()));
@@ -572,11 +563,31 @@ pub enum RetryAfter {
     At(i64),
 }
 
+/// How a response body ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BodyEnd {
+    /// Read to its end, within [`MAX_BODY_BYTES`].
+    Complete,
+    /// It went on past [`MAX_BODY_BYTES`] (not read further).
+    TooLong,
+    /// The connection broke before its end.
+    Cut,
+    /// It stopped coming: no more bytes before the attempt's timeout.
+    Stalled,
+}
+
 /// Siptel's answer to one attempt, classified.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
     /// 201 (or 200 for a repeated idempotency key) with a well-formed body.
     Accepted(Acceptance),
+    /// A 2xx whose body was cut off or stalled: Siptel most likely accepted
+    /// the message, but its answer is unknown. Retried with the same
+    /// idempotency key, which makes Siptel answer the original result.
+    Unconfirmed {
+        /// The 2xx status.
+        status: u16,
+    },
     /// Anything else that came back over HTTP.
     Rejected {
         /// HTTP status.
@@ -615,25 +626,27 @@ pub const fn is_retryable_status(status: u16) -> bool {
 ///   so guessing would send a person to fix the wrong thing. Any other status
 ///   (1xx, 3xx — redirects are not followed —, other 2xx, 4xx, 5xx) is
 ///   `UnexpectedStatus`.
-/// * `truncated` (the body went past [`MAX_BODY_BYTES`]) makes the answer
-///   `MalformedResponse`, not retried, except for the retryable statuses,
-///   whose classification never needs the body: they stay retryable.
+/// * A 2xx whose body was cut or stalled ([`BodyEnd::Cut`],
+///   [`BodyEnd::Stalled`]) is [`Answer::Unconfirmed`].
+/// * A body that is not whole otherwise (past [`MAX_BODY_BYTES`], or cut on a
+///   status that is not 2xx) makes the answer `MalformedResponse`, not
+///   retried, except for the retryable statuses, whose classification never
+///   needs the body: they stay retryable.
 /// * `Retry-After` (header name case-insensitive, first one wins) is read on
 ///   every rejected answer; the retry policy only uses it on retryable ones.
-pub fn interpret(
-    status: u16,
-    headers: &[(String, String)],
-    body: &[u8],
-    truncated: bool,
-) -> Answer {
+pub fn interpret(status: u16, headers: &[(String, String)], body: &[u8], end: BodyEnd) -> Answer {
     let rejected = |code: FailureCode, retry_after: Option<RetryAfter>| Answer::Rejected {
         status,
         code,
         retryable: is_retryable_status(status),
         retry_after,
     };
+    let whole = end == BodyEnd::Complete;
+    if (200..300).contains(&status) && matches!(end, BodyEnd::Cut | BodyEnd::Stalled) {
+        return Answer::Unconfirmed { status };
+    }
     if status == 200 || status == 201 {
-        if truncated {
+        if !whole {
             return rejected(FailureCode::MalformedResponse, None);
         }
         return match parse_acceptance(body) {
@@ -641,6 +654,7 @@ pub fn interpret(
             None => rejected(FailureCode::MalformedResponse, None),
         };
     }
+    let truncated = !whole;
     let retry_after = headers
         .iter()
         .find(|(name, _)| name.trim().eq_ignore_ascii_case(header::RETRY_AFTER))
@@ -924,9 +938,13 @@ mod tests {
 
     const KEY: &str = "sk_live_SECRET123";
 
+    fn key() -> &'static Secret {
+        Box::leak(Box::new(Secret::from(KEY)))
+    }
+
     fn message_submission(rut: Option<&'static str>) -> Submission<'static> {
         Submission {
-            api_key: KEY,
+            api_key: key(),
             rut,
             idempotency_key: "sms-key-0001",
             sender: "56912345678",
@@ -1065,7 +1083,7 @@ mod tests {
     }
 
     fn rejected(status: u16, body: &str) -> (FailureCode, bool) {
-        match interpret(status, &[], body.as_bytes(), false) {
+        match interpret(status, &[], body.as_bytes(), BodyEnd::Complete) {
             Answer::Rejected {
                 status: s,
                 code,
@@ -1084,11 +1102,40 @@ mod tests {
     }
 
     #[test]
+    fn a_2xx_cut_or_stalled_is_unconfirmed_whatever_the_body() {
+        for status in [200, 201, 202] {
+            for end in [BodyEnd::Cut, BodyEnd::Stalled] {
+                assert_eq!(
+                    interpret(status, &[], br#"{"id":"sms_1","st"#, end),
+                    Answer::Unconfirmed { status }
+                );
+            }
+        }
+        // A cut refusal is still a refusal (malformed), a cut 503 still retryable.
+        assert!(matches!(
+            interpret(401, &[], b"{", BodyEnd::Cut),
+            Answer::Rejected {
+                code: FailureCode::MalformedResponse,
+                retryable: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            interpret(503, &[], b"", BodyEnd::Stalled),
+            Answer::Rejected {
+                code: FailureCode::ServerError,
+                retryable: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn success_bodies() {
         let body = br#"{"id":"sms_01HZX3","status":"queued","segments":2}"#;
         for status in [200, 201] {
             assert_eq!(
-                interpret(status, &[], body, false),
+                interpret(status, &[], body, BodyEnd::Complete),
                 Answer::Accepted(Acceptance {
                     id: "sms_01HZX3".into(),
                     status: "queued".into(),
@@ -1099,7 +1146,7 @@ mod tests {
         }
         let campaign = br#"{"id":"a","status":"sent","segments":1,"campaign":"promo","extra":[1]}"#;
         assert_eq!(
-            interpret(201, &[], campaign, false),
+            interpret(201, &[], campaign, BodyEnd::Complete),
             Answer::Accepted(Acceptance {
                 id: "a".into(),
                 status: "sent".into(),
@@ -1109,7 +1156,7 @@ mod tests {
         );
         let minimal = br#"{"id":"a","status":null}"#;
         assert_eq!(
-            interpret(201, &[], minimal, false),
+            interpret(201, &[], minimal, BodyEnd::Complete),
             Answer::Accepted(Acceptance {
                 id: "a".into(),
                 status: DEFAULT_STATUS.into(),
@@ -1143,7 +1190,7 @@ mod tests {
         }
         let good = br#"{"id":"a","status":"queued","segments":1}"#;
         assert_eq!(
-            interpret(201, &[], good, true),
+            interpret(201, &[], good, BodyEnd::TooLong),
             Answer::Rejected {
                 status: 201,
                 code: FailureCode::MalformedResponse,
@@ -1235,7 +1282,7 @@ mod tests {
                 assert_eq!(rejected(status, body), (expected, true));
             }
             // Truncated bodies do not matter to these.
-            match interpret(status, &[], b"xx", true) {
+            match interpret(status, &[], b"xx", BodyEnd::TooLong) {
                 Answer::Rejected {
                     code, retryable, ..
                 } => assert_eq!((code, retryable), (expected, true)),
@@ -1248,7 +1295,7 @@ mod tests {
     fn truncated_error_is_malformed() {
         let body = error_body("invalid_api_key");
         assert_eq!(
-            interpret(401, &[], body.as_bytes(), true),
+            interpret(401, &[], body.as_bytes(), BodyEnd::TooLong),
             Answer::Rejected {
                 status: 401,
                 code: FailureCode::MalformedResponse,
@@ -1260,7 +1307,7 @@ mod tests {
 
     #[test]
     fn retry_after_header() {
-        let answer = interpret(429, &h("retry-after", " 7 "), b"", false);
+        let answer = interpret(429, &h("retry-after", " 7 "), b"", BodyEnd::Complete);
         assert_eq!(
             answer,
             Answer::Rejected {
@@ -1274,7 +1321,7 @@ mod tests {
             503,
             &h("RETRY-AFTER", "Sun, 06 Nov 1994 08:49:37 GMT"),
             b"",
-            false,
+            BodyEnd::Complete,
         );
         assert!(matches!(
             answer,
@@ -1286,7 +1333,7 @@ mod tests {
         let mut headers = h("x-other", "5");
         headers.extend(h("Retry-After", "soon"));
         assert!(matches!(
-            interpret(429, &headers, b"", false),
+            interpret(429, &headers, b"", BodyEnd::Complete),
             Answer::Rejected {
                 retry_after: None,
                 ..
@@ -1354,19 +1401,32 @@ mod tests {
                 name in "[A-Za-z-]{0,12}",
                 value in "\\PC{0,40}",
                 body in proptest::collection::vec(any::<u8>(), 0..200),
-                truncated: bool,
+                end in prop_oneof![
+                    Just(BodyEnd::Complete),
+                    Just(BodyEnd::TooLong),
+                    Just(BodyEnd::Cut),
+                    Just(BodyEnd::Stalled),
+                ],
             ) {
-                let answer = interpret(status, &[(name, value)], &body, truncated);
-                if let Answer::Rejected { status: s, retryable, .. } = answer {
-                    prop_assert_eq!(s, status);
-                    prop_assert_eq!(retryable, is_retryable_status(status));
+                let answer = interpret(status, &[(name, value)], &body, end);
+                match answer {
+                    Answer::Rejected { status: s, retryable, .. } => {
+                        prop_assert_eq!(s, status);
+                        prop_assert_eq!(retryable, is_retryable_status(status));
+                    }
+                    Answer::Unconfirmed { status: s } => {
+                        prop_assert_eq!(s, status);
+                        prop_assert!((200..300).contains(&status));
+                        prop_assert!(matches!(end, BodyEnd::Cut | BodyEnd::Stalled));
+                    }
+                    Answer::Accepted(_) => prop_assert_eq!(end, BodyEnd::Complete),
                 }
             }
 
             #[test]
             fn success_json(id in "\\PC{0,10}", segments: i64, status in "\\PC{0,10}") {
                 let body = serde_json::json!({"id": id, "status": status, "segments": segments});
-                let answer = interpret(201, &[], body.to_string().as_bytes(), false);
+                let answer = interpret(201, &[], body.to_string().as_bytes(), BodyEnd::Complete);
                 let ok = !id.is_empty() && u32::try_from(segments).is_ok();
                 prop_assert_eq!(matches!(answer, Answer::Accepted(_)), ok);
             }

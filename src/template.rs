@@ -10,9 +10,17 @@
 //! Entity values are inserted verbatim and never rendered again, so a value
 //! cannot inject placeholders; a value that contains `{{` is reported instead
 //! (a placeholder left over by an earlier step of the flow).
+//!
+//! Work is linear in the text and the values inserted: entities are looked up
+//! in an ordered map built once per call, a field holds at most
+//! [`MAX_PLACEHOLDERS`] placeholders, and rendering stops as soon as the
+//! output passes the field's longest length, so a 6 MB entity value costs a
+//! bounded scan, not a 6 MB copy.
 
+use crate::config::{ENTITY_NAME_CHARS, MAX_ENTITIES, MAX_PLACEHOLDERS};
 use crate::model::{Entity, Explain, Language, ProblemCode};
-use std::collections::BTreeSet;
+use crate::text::quote;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Largest number of errors one call reports: enough to fix a text in one go,
 /// bounded so that a pathological input cannot produce a huge answer.
@@ -33,18 +41,38 @@ pub enum TemplateError {
     Missing { name: String },
     /// The entity's value itself contains `{{`: a leftover placeholder.
     PlaceholderInValue { name: String },
+    /// More than [`MAX_PLACEHOLDERS`] placeholders in one text.
+    TooManyPlaceholders,
+    /// The text, once rendered, is longer than the field allows.
+    TooLong { max_chars: usize },
 }
 
 impl Explain for TemplateError {
     fn code(&self) -> ProblemCode {
         match self {
             TemplateError::Missing { .. } => ProblemCode::MissingVariable,
+            TemplateError::TooManyPlaceholders => ProblemCode::TooMany,
+            TemplateError::TooLong { .. } => ProblemCode::TooLong,
             _ => ProblemCode::BadPlaceholder,
         }
     }
 
     fn message(&self, lang: Language) -> String {
         match self {
+            TemplateError::TooManyPlaceholders => lang.pick(
+                format!("El texto tiene más de {MAX_PLACEHOLDERS} variables del flujo: use menos."),
+                format!("The text holds more than {MAX_PLACEHOLDERS} flow variables: use fewer."),
+            ),
+            TemplateError::TooLong { max_chars } => lang.pick(
+                format!(
+                    "Con los valores de las variables del flujo, el texto pasa de {max_chars} \
+                     caracteres, el máximo de este campo: revise qué valor es tan largo."
+                ),
+                format!(
+                    "With the flow variables' values the text is longer than {max_chars} \
+                     characters, this field's limit: check which value is that long."
+                ),
+            ),
             TemplateError::Unclosed { offset } => {
                 let at = offset.saturating_add(1);
                 lang.pick(
@@ -72,7 +100,7 @@ impl Explain for TemplateError {
                 )
             }
             TemplateError::InvalidName { name } => {
-                let name = shorten(name);
+                let name = quote(name);
                 lang.pick(
                     format!(
                         "«{name}» no es un nombre de variable válido: debe empezar con una letra o «_» \
@@ -85,7 +113,7 @@ impl Explain for TemplateError {
                 )
             }
             TemplateError::Missing { name } => {
-                let name = shorten(name);
+                let name = quote(name);
                 lang.pick(
                     format!(
                         "La variable «{{{{{name}}}}}» no tiene valor en el flujo: revise el nombre \
@@ -99,7 +127,7 @@ impl Explain for TemplateError {
                 )
             }
             TemplateError::PlaceholderInValue { name } => {
-                let name = shorten(name);
+                let name = quote(name);
                 lang.pick(
                     format!(
                         "El valor de la variable «{name}» contiene «{{{{», un marcador que quedó sin \
@@ -117,15 +145,61 @@ impl Explain for TemplateError {
     }
 }
 
-/// Keeps messages readable when a "name" is a whole sentence.
-fn shorten(name: &str) -> String {
-    const MAX: usize = 40;
-    let mut chars = name.chars();
-    let head: String = chars.by_ref().take(MAX).collect();
-    if chars.next().is_some() {
-        head + "…"
-    } else {
-        head
+/// A template error of a secret field (the API key), explained without the
+/// names between braces: `{{sk_live_…}}` written by mistake is the key itself.
+pub struct Unnamed<'e>(pub &'e TemplateError);
+
+impl Explain for Unnamed<'_> {
+    fn code(&self) -> ProblemCode {
+        self.0.code()
+    }
+
+    fn message(&self, lang: Language) -> String {
+        match self.0 {
+            TemplateError::InvalidName { .. } | TemplateError::Missing { .. } => lang.pick(
+                "Una variable del flujo de este campo no existe o su nombre no es válido (no se \
+                 muestra: podría ser la clave). Si pegó la clave entre llaves, quite las llaves."
+                    .to_owned(),
+                "A flow variable in this field does not exist or has an invalid name (not shown: \
+                 it could be the key). If you pasted the key between braces, remove the braces."
+                    .to_owned(),
+            ),
+            TemplateError::PlaceholderInValue { .. } => lang.pick(
+                "El valor de una variable del flujo de este campo contiene «{{», un marcador que \
+                 quedó sin reemplazar en un paso anterior del flujo."
+                    .to_owned(),
+                "The value of a flow variable in this field contains “{{”, a placeholder an \
+                 earlier step of the flow left unreplaced."
+                    .to_owned(),
+            ),
+            other => other.message(lang),
+        }
+    }
+}
+
+/// The flow's entities by name, built once per call: the last entity of a
+/// name wins (flows append newer values). Only the first [`MAX_ENTITIES`]
+/// count (more is a problem the caller reports), and a name longer than
+/// [`ENTITY_NAME_CHARS`] is left out: no placeholder can name it.
+pub struct Entities<'a>(BTreeMap<&'a str, &'a str>);
+
+impl<'a> Entities<'a> {
+    /// Indexes `entities`.
+    pub fn new(entities: &'a [Entity]) -> Self {
+        let usable = entities
+            .iter()
+            .take(MAX_ENTITIES)
+            .filter(|e| !crate::config::longer_than(&e.name, ENTITY_NAME_CHARS));
+        Entities(
+            usable
+                .map(|e| (e.name.as_str(), e.value.as_str()))
+                .collect(),
+        )
+    }
+
+    /// The value of entity `name`.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.0.get(name).copied()
     }
 }
 
@@ -251,62 +325,116 @@ impl Errors {
     }
 }
 
-/// Replaces every placeholder by the value `lookup` gives for its name.
+/// The rendered text, kept within `max_chars` characters.
+struct Output {
+    text: String,
+    chars: usize,
+    max_chars: usize,
+}
+
+impl Output {
+    /// Appends `piece`, or reports that it would pass the limit (counting
+    /// no further than the limit).
+    fn push(&mut self, piece: &str) -> Result<(), TemplateError> {
+        let room = self.max_chars - self.chars;
+        let added = piece.chars().take(room.saturating_add(1)).count();
+        if added > room {
+            return Err(TemplateError::TooLong {
+                max_chars: self.max_chars,
+            });
+        }
+        self.chars += added;
+        self.text.push_str(piece);
+        Ok(())
+    }
+}
+
+/// Replaces every placeholder by the value `lookup` gives for its name; the
+/// result may hold at most `max_chars` characters.
 ///
 /// Reports every error at once (each distinct error once, in order of
 /// appearance, at most [`MAX_ERRORS`]) so a person can fix the text in one
 /// pass. Values are inserted verbatim; one that contains `{{` is an error
-/// ([`TemplateError::PlaceholderInValue`]), never rendered again.
+/// ([`TemplateError::PlaceholderInValue`]), never rendered again. Rendering
+/// stops at the first placeholder past [`MAX_PLACEHOLDERS`]
+/// ([`TemplateError::TooManyPlaceholders`]) and when the output would pass
+/// `max_chars` ([`TemplateError::TooLong`]).
 pub fn render<'a>(
     text: &str,
     lookup: impl Fn(&str) -> Option<&'a str>,
+    max_chars: usize,
 ) -> Result<String, Vec<TemplateError>> {
-    let mut out = String::with_capacity(text.len());
+    let mut out = Output {
+        text: String::with_capacity(text.len().min(max_chars)),
+        chars: 0,
+        max_chars,
+    };
     let mut errors = Errors::default();
+    let mut placeholders = 0usize;
     for token in Tokens::new(text) {
         if errors.full() {
             break;
         }
-        match token {
-            Token::Text(s) => out.push_str(s),
-            Token::Escape => out.push_str("{{"),
-            Token::Unclosed { start } => errors.push(TemplateError::Unclosed {
-                offset: char_offset(text, start),
-            }),
-            Token::Placeholder { start, inner } => match placeholder_name(text, start, inner) {
-                Err(e) => errors.push(e),
-                Ok(name) => match lookup(name) {
-                    None => errors.push(TemplateError::Missing {
-                        name: name.to_string(),
-                    }),
-                    Some(value) if value.contains("{{") => {
-                        errors.push(TemplateError::PlaceholderInValue {
-                            name: name.to_string(),
-                        })
+        let pushed = match token {
+            Token::Text(s) => out.push(s),
+            Token::Escape => out.push("{{"),
+            Token::Unclosed { start } => {
+                errors.push(TemplateError::Unclosed {
+                    offset: char_offset(text, start),
+                });
+                Ok(())
+            }
+            Token::Placeholder { start, inner } => {
+                placeholders += 1;
+                if placeholders > MAX_PLACEHOLDERS {
+                    errors.push(TemplateError::TooManyPlaceholders);
+                    break;
+                }
+                match placeholder_name(text, start, inner) {
+                    Err(e) => {
+                        errors.push(e);
+                        Ok(())
                     }
-                    Some(value) => out.push_str(value),
-                },
-            },
+                    Ok(name) => match lookup(name) {
+                        None => {
+                            errors.push(TemplateError::Missing {
+                                name: name.to_string(),
+                            });
+                            Ok(())
+                        }
+                        Some(value) if value.contains("{{") => {
+                            errors.push(TemplateError::PlaceholderInValue {
+                                name: name.to_string(),
+                            });
+                            Ok(())
+                        }
+                        Some(value) => out.push(value),
+                    },
+                }
+            }
+        };
+        if let Err(too_long) = pushed {
+            errors.push(too_long);
+            break;
         }
     }
-    errors.finish(out)
+    errors.finish(out.text)
 }
 
-/// [`render`] with the flow's entities; the last entity of a name wins
-/// (flows append newer values).
-pub fn render_entities(text: &str, entities: &[Entity]) -> Result<String, Vec<TemplateError>> {
-    render(text, |name| {
-        entities
-            .iter()
-            .rev()
-            .find(|e| e.name == name)
-            .map(|e| e.value.as_str())
-    })
+/// [`render`] with the flow's entities.
+pub fn render_entities(
+    text: &str,
+    entities: &Entities<'_>,
+    max_chars: usize,
+) -> Result<String, Vec<TemplateError>> {
+    render(text, |name| entities.get(name), max_chars)
 }
 
-/// Checks the placeholder syntax only, for design time when no entity exists.
+/// Checks the placeholder syntax only, for design time when no entity
+/// exists: every placeholder well formed, at most [`MAX_PLACEHOLDERS`].
 pub fn check(text: &str) -> Result<(), Vec<TemplateError>> {
     let mut errors = Errors::default();
+    let mut placeholders = 0usize;
     for token in Tokens::new(text) {
         if errors.full() {
             break;
@@ -317,6 +445,11 @@ pub fn check(text: &str) -> Result<(), Vec<TemplateError>> {
                 offset: char_offset(text, start),
             }),
             Token::Placeholder { start, inner } => {
+                placeholders += 1;
+                if placeholders > MAX_PLACEHOLDERS {
+                    errors.push(TemplateError::TooManyPlaceholders);
+                    break;
+                }
                 if let Err(e) = placeholder_name(text, start, inner) {
                     errors.push(e);
                 }
@@ -364,7 +497,7 @@ mod tests {
     }
 
     fn rendered(text: &str) -> Result<String, Vec<TemplateError>> {
-        render(text, entities)
+        render(text, entities, usize::MAX)
     }
 
     #[test]
@@ -511,7 +644,7 @@ mod tests {
     #[test]
     fn values_are_not_rendered_again() {
         let value = "}} {";
-        assert_eq!(render("{{v}}", |_| Some(value)).unwrap(), "}} {");
+        assert_eq!(render("{{v}}", |_| Some(value), 10).unwrap(), "}} {");
     }
 
     #[test]
@@ -535,7 +668,7 @@ mod tests {
     fn error_list_is_capped() {
         let text = "{{a ".repeat(1000);
         assert_eq!(check(&text).unwrap_err().len(), MAX_ERRORS);
-        let text: String = (0..1000).map(|i| format!("{{{{v{i}}}}}")).collect();
+        let text: String = (0..50).map(|i| format!("{{{{v{i}}}}}")).collect();
         assert_eq!(rendered(&text).unwrap_err().len(), MAX_ERRORS);
     }
 
@@ -589,13 +722,106 @@ mod tests {
         assert!(long.message(Language::En).chars().count() < 300);
     }
 
+    #[test]
+    fn the_last_entity_of_a_name_wins_and_unusable_names_are_left_out() {
+        let list = [
+            Entity {
+                name: "a".into(),
+                value: "1".into(),
+                kind: None,
+            },
+            Entity {
+                name: "a".into(),
+                value: "2".into(),
+                kind: None,
+            },
+            Entity {
+                name: "x".repeat(ENTITY_NAME_CHARS + 1),
+                value: "3".into(),
+                kind: None,
+            },
+        ];
+        let entities = Entities::new(&list);
+        assert_eq!(entities.get("a"), Some("2"));
+        assert_eq!(entities.get(&"x".repeat(ENTITY_NAME_CHARS + 1)), None);
+        assert_eq!(render_entities("{{a}}", &entities, 5), Ok("2".into()));
+    }
+
+    #[test]
+    fn rendering_stops_at_the_field_length() {
+        let huge = "x".repeat(6 << 20);
+        let start = std::time::Instant::now();
+        assert_eq!(
+            render("a{{v}}", |_| Some(huge.as_str()), 10).unwrap_err(),
+            vec![TemplateError::TooLong { max_chars: 10 }]
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(render("ñ{{v}}", |_| Some("éé"), 3), Ok("ñéé".into()));
+        assert_eq!(
+            render("ñ{{v}}", |_| Some("éé"), 2).unwrap_err()[0].code(),
+            ProblemCode::TooLong
+        );
+        // Static text counts too.
+        assert!(render("abc", |_| None, 2).is_err());
+    }
+
+    #[test]
+    fn placeholders_per_text_are_capped() {
+        let ok: String = "{{a}}".repeat(MAX_PLACEHOLDERS);
+        assert!(check(&ok).is_ok());
+        let too_many = format!("{ok}{{{{a}}}}");
+        assert_eq!(
+            check(&too_many),
+            Err(vec![TemplateError::TooManyPlaceholders])
+        );
+        assert_eq!(
+            render(&too_many, |_| Some(""), usize::MAX),
+            Err(vec![TemplateError::TooManyPlaceholders])
+        );
+        assert_eq!(
+            TemplateError::TooManyPlaceholders.code(),
+            ProblemCode::TooMany
+        );
+    }
+
+    #[test]
+    fn secret_fields_never_echo_the_names_between_braces() {
+        for error in [
+            TemplateError::Missing {
+                name: "sk_live_abc123".into(),
+            },
+            TemplateError::InvalidName {
+                name: "sk live abc123".into(),
+            },
+            TemplateError::PlaceholderInValue {
+                name: "sk_live_abc123".into(),
+            },
+        ] {
+            for lang in [Language::Es, Language::En] {
+                let message = Unnamed(&error).message(lang);
+                assert!(!message.contains("abc123"), "{message}");
+                assert_eq!(Unnamed(&error).code(), error.code());
+            }
+        }
+    }
+
+    #[test]
+    fn echoed_names_show_control_characters_escaped() {
+        let e = TemplateError::InvalidName {
+            name: "\u{1b}]0;owned\u{7}".into(),
+        };
+        let message = e.message(Language::En);
+        assert!(message.contains("U+001B]0;ownedU+0007"), "{message}");
+        assert!(!message.contains('\u{1b}'));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
         fn no_input_panics(text in any::<String>()) {
-            let _ = render(&text, |_| Some("v"));
-            let _ = render(&text, |_| None);
+            let _ = render(&text, |_| Some("v"), usize::MAX);
+            let _ = render(&text, |_| None, 3);
             let _ = check(&text);
             let _ = has_placeholders(&text);
             let _ = static_text(&text);
@@ -603,9 +829,9 @@ mod tests {
 
         #[test]
         fn brace_heavy_input_never_panics(text in "[{} a_.1é-]{0,40}") {
-            let _ = render(&text, |n| (n.len() % 2 == 0).then_some("{{"));
+            let _ = render(&text, |n| (n.len() % 2 == 0).then_some("{{"), usize::MAX);
             let result = check(&text);
-            let rendered = render(&text, |_| Some("v"));
+            let rendered = render(&text, |_| Some("v"), usize::MAX);
             // Syntax errors are the same whatever the entities.
             prop_assert_eq!(result.is_ok(), rendered.is_ok());
             if result.is_ok() && !has_placeholders(&text) {
@@ -615,7 +841,7 @@ mod tests {
 
         #[test]
         fn text_without_braces_is_unchanged(text in "[^{]*") {
-            prop_assert_eq!(render(&text, |_| None).unwrap(), text.clone());
+            prop_assert_eq!(render(&text, |_| None, usize::MAX).unwrap(), text.clone());
             prop_assert_eq!(static_text(&text), text.clone());
             prop_assert!(!has_placeholders(&text));
         }
@@ -623,7 +849,7 @@ mod tests {
         #[test]
         fn rendered_value_is_verbatim(value in "[^{]*", name in "[A-Za-z_][A-Za-z0-9_.-]{0,10}") {
             let text = format!("<{{{{ {name} }}}}>");
-            let out = render(&text, |n| (n == name).then_some(value.as_str())).unwrap();
+            let out = render(&text, |n| (n == name).then_some(value.as_str()), usize::MAX).unwrap();
             prop_assert_eq!(out, format!("<{value}>"));
         }
     }

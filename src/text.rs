@@ -276,6 +276,37 @@ pub fn check_token(text: &str) -> Vec<TextError> {
     scan(text, Mode::Token)
 }
 
+/// Longest excerpt of a user's value that a message quotes, in characters.
+pub const QUOTE_CHARS: usize = 40;
+
+/// A user's value as a message may quote it: at most [`QUOTE_CHARS`]
+/// characters (then `…`), with every control and invisible format character
+/// written as its code point (`U+001B`), so an echoed value can neither
+/// flood an answer nor act on the terminal or page that shows it.
+pub fn quote(value: &str) -> String {
+    let mut chars = value.chars();
+    let mut out = escaped(chars.by_ref().take(QUOTE_CHARS));
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// `chars` with every control and invisible format character (and U+FFFD)
+/// written as its code point (`U+001B`), for showing text that came from
+/// elsewhere (Siptel's answers, a user's input) on a terminal or a page.
+pub fn escaped(chars: impl IntoIterator<Item = char>) -> String {
+    let mut out = String::new();
+    for c in chars {
+        if is_invisible_control(c) || c == '\u{FFFD}' {
+            out.push_str(&format!("U+{:04X}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +317,16 @@ mod tests {
             code_point,
             position,
         }
+    }
+
+    #[test]
+    fn quotes_are_short_and_show_invisible_characters_by_code_point() {
+        assert_eq!(quote("09:00"), "09:00");
+        assert_eq!(quote("a\u{1B}]0;pwned\u{7}b"), "aU+001B]0;pwnedU+0007b");
+        assert_eq!(quote("x\u{202E}y\u{FFFD}"), "xU+202EyU+FFFD");
+        let long = "é".repeat(QUOTE_CHARS + 1);
+        assert_eq!(quote(&long), format!("{}…", "é".repeat(QUOTE_CHARS)));
+        assert_eq!(quote(&"é".repeat(QUOTE_CHARS)), "é".repeat(QUOTE_CHARS));
     }
 
     #[test]

@@ -4,23 +4,32 @@
 //! every problem is collected, so a config is judged the same way whatever the
 //! entry point. At design time (`check`, no entities) a field that holds
 //! placeholders has its syntax and static text checked and the rest deferred.
+//!
+//! Work is bounded and linear: every text is checked against its longest
+//! length (`config`) before anything else reads it, entities are indexed
+//! once, duplicates are found with an ordered set, and the answer lists at
+//! most `config::MAX_PROBLEMS` problems.
 
-use crate::describe::{
-    DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_DEADLINE_MS, DEFAULT_ERROR_INTENT, DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_MAX_SEGMENTS, DEFAULT_TIME_ZONE, MAX_SEGMENTS_CAP,
+use crate::config::{
+    self, CAMPAIGN_VARIABLE_NAME_CHARS, DEFAULT_ERROR_INTENT, DEFAULT_TIME_ZONE,
+    MAX_CAMPAIGN_VARIABLES, MAX_ENTITIES, MAX_PROBLEMS,
 };
-use crate::encoding::{self, Analysis, TooLong};
+use crate::encoding::{self, Analysis};
 use crate::model::{
-    CampaignVariable, Config, Entity, Explain, FieldId, Language, Problem, ProblemCode, Replacement,
+    CampaignVariable, Config, EncodingPolicy, Entity, Explain, FieldId, Language, Problem,
+    ProblemCode, Replacement,
 };
+use crate::secret::{self, Secret};
 use crate::siptel::{self, BaseUrl};
+use crate::template::{self, Entities, Unnamed};
 use crate::window::{self, Window};
-use crate::{phone, rut, template, text};
+use crate::{phone, rut, text};
+use std::collections::BTreeSet;
 
 /// What a valid config resolves to: everything `send` needs, normalised.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Plan {
-    pub api_key: String,
+    pub api_key: Secret,
     pub sender: String,
     pub recipient: String,
     pub content: Content,
@@ -65,10 +74,71 @@ pub fn check(config: &Config) -> Vec<Problem> {
 /// Run-time validation: renders flow variables from `entities` and resolves
 /// the config into a plan, or lists every problem.
 pub fn plan(config: &Config, entities: &[Entity]) -> Result<Plan, Vec<Problem>> {
-    match Validator::new(config, Some(entities)).run(config)? {
+    let index = Entities::new(entities);
+    let mut validator = Validator::new(config, Some(&index));
+    if entities.len() > MAX_ENTITIES {
+        validator.report(
+            FieldId::Entities,
+            &LimitError::TooMany {
+                max: MAX_ENTITIES,
+                what: Items::Entities,
+            },
+        );
+    }
+    match validator.run(config)? {
         Some(plan) => Ok(plan),
         // Unreachable with entities (nothing is deferred), kept total anyway.
         None => Err(Vec::new()),
+    }
+}
+
+/// Limits of size and count (`config`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LimitError {
+    /// A text longer than its field allows, as written.
+    TooLong { max_chars: usize },
+    /// More items than allowed.
+    TooMany { max: usize, what: Items },
+    /// The answer's own cap: `more` problems were left out.
+    MoreProblems { more: usize },
+}
+
+/// What a [`LimitError::TooMany`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Items {
+    Entities,
+    CampaignVariables,
+}
+
+impl Explain for LimitError {
+    fn code(&self) -> ProblemCode {
+        match self {
+            LimitError::TooLong { .. } => ProblemCode::TooLong,
+            LimitError::TooMany { .. } | LimitError::MoreProblems { .. } => ProblemCode::TooMany,
+        }
+    }
+
+    fn message(&self, lang: Language) -> String {
+        match *self {
+            LimitError::TooLong { max_chars } => lang.pick(
+                format!("El valor tiene más de {max_chars} caracteres, el máximo de este campo."),
+                format!("The value is longer than {max_chars} characters, this field's limit."),
+            ),
+            LimitError::TooMany { max, what } => {
+                let (es, en) = match what {
+                    Items::Entities => ("entidades del flujo", "flow entities"),
+                    Items::CampaignVariables => ("variables de campaña", "campaign variables"),
+                };
+                lang.pick(
+                    format!("Hay más de {max} {es}, el máximo: use menos."),
+                    format!("There are more than {max} {en}, the limit: use fewer."),
+                )
+            }
+            LimitError::MoreProblems { more } => lang.pick(
+                format!("Y {more} problemas más: corrija los anteriores y vuelva a validar."),
+                format!("And {more} more problems: fix the ones above and validate again."),
+            ),
+        }
     }
 }
 
@@ -86,7 +156,6 @@ enum ConfigError {
     DuplicateVariable { name: String },
     VariablesWithoutCampaign,
 }
-
 impl Explain for ConfigError {
     fn code(&self) -> ProblemCode {
         match self {
@@ -146,17 +215,17 @@ impl Explain for ConfigError {
                     "The campaign name must be 1 to 100 characters on one line.",
                 )
                 .into(),
-            ConfigError::VariableName { name } => match lang {
-                Language::Es => format!(
+            ConfigError::VariableName { name } => match (lang, text::quote(name)) {
+                (Language::Es, name) => format!(
                     "La variable de campaña «{name}» no es válida: use letras, dígitos y _, comenzando con una letra (hasta 64)."
                 ),
-                Language::En => format!(
+                (Language::En, name) => format!(
                     "Campaign variable \"{name}\" is not valid: use letters, digits and _, starting with a letter (up to 64)."
                 ),
             },
-            ConfigError::DuplicateVariable { name } => match lang {
-                Language::Es => format!("La variable de campaña «{name}» aparece más de una vez."),
-                Language::En => format!("Campaign variable \"{name}\" appears more than once."),
+            ConfigError::DuplicateVariable { name } => match (lang, text::quote(name)) {
+                (Language::Es, name) => format!("La variable de campaña «{name}» aparece más de una vez."),
+                (Language::En, name) => format!("Campaign variable \"{name}\" appears more than once."),
             },
             ConfigError::VariablesWithoutCampaign => lang
                 .pick(
@@ -181,12 +250,12 @@ enum Resolved {
 struct Validator<'a> {
     lang: Language,
     /// `None` at design time.
-    entities: Option<&'a [Entity]>,
+    entities: Option<&'a Entities<'a>>,
     problems: Vec<Problem>,
 }
 
 impl<'a> Validator<'a> {
-    fn new(config: &Config, entities: Option<&'a [Entity]>) -> Self {
+    fn new(config: &Config, entities: Option<&'a Entities<'a>>) -> Self {
         Validator {
             lang: config.language.unwrap_or_default(),
             entities,
@@ -204,25 +273,45 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Renders a field's flow variables (or, at design time, checks their syntax).
-    fn resolve(&mut self, field: FieldId, raw: &str) -> Resolved {
-        match self.entities {
-            Some(entities) => match template::render_entities(raw, entities) {
-                Ok(value) => Resolved::Value(value),
-                Err(errors) => {
-                    self.report_all(field, errors);
-                    Resolved::Invalid
-                }
-            },
-            None => match template::check(raw) {
-                Err(errors) => {
-                    self.report_all(field, errors);
-                    Resolved::Invalid
-                }
-                Ok(()) if template::has_placeholders(raw) => Resolved::Deferred,
-                Ok(()) => Resolved::Value(template::static_text(raw)),
-            },
+    /// Renders a text of `field` (or, at design time, checks its syntax),
+    /// first checking its length as written; `max_chars` bounds both.
+    /// Problems of a secret field never quote the names between braces.
+    fn resolve_text(
+        &mut self,
+        field: FieldId,
+        raw: &str,
+        max_chars: usize,
+        secret: bool,
+    ) -> Resolved {
+        if config::longer_than(raw, max_chars) {
+            self.report(field, &LimitError::TooLong { max_chars });
+            return Resolved::Invalid;
         }
+        let result = match self.entities {
+            Some(entities) => template::render_entities(raw, entities, max_chars).map(Some),
+            None => template::check(raw).map(|()| None),
+        };
+        match result {
+            Ok(Some(value)) => Resolved::Value(value),
+            Ok(None) if template::has_placeholders(raw) => Resolved::Deferred,
+            Ok(None) => Resolved::Value(template::static_text(raw)),
+            Err(errors) => {
+                for error in &errors {
+                    if secret {
+                        self.report(field, &Unnamed(error));
+                    } else {
+                        self.report(field, error);
+                    }
+                }
+                Resolved::Invalid
+            }
+        }
+    }
+
+    /// [`Self::resolve_text`] with the field's own length.
+    fn resolve(&mut self, field: FieldId, raw: &str) -> Resolved {
+        let max_chars = config::max_chars(field).unwrap_or(config::LONGEST_TEXT_CHARS);
+        self.resolve_text(field, raw, max_chars, false)
     }
 
     /// A required text field: `required` when empty, else resolved.
@@ -259,28 +348,26 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn in_range(
-        &mut self,
-        field: FieldId,
-        value: Option<u32>,
-        default: u32,
-        min: u32,
-        max: u32,
-    ) -> u32 {
-        let value = value.unwrap_or(default);
-        if !(min..=max).contains(&value) {
-            self.report(field, &ConfigError::OutOfRange { min, max });
-            // Reported once, here: later checks that use the value (the
-            // message's length) judge against the default instead.
-            return default;
-        }
-        value
+    /// An integer field against its rule; out of range is reported once, and
+    /// later checks that use the value (the message's length) judge against
+    /// the default instead.
+    fn integer(&mut self, field: FieldId, rule: config::Integer, value: Option<u32>) -> u32 {
+        rule.check(value).unwrap_or_else(|| {
+            self.report(
+                field,
+                &ConfigError::OutOfRange {
+                    min: rule.min,
+                    max: rule.max,
+                },
+            );
+            rule.default
+        })
     }
 
     /// Validates every field in config order; `Ok(None)` when nothing is wrong
     /// but some field was deferred (design time).
     fn run(mut self, config: &Config) -> Result<Option<Plan>, Vec<Problem>> {
-        let api_key = self.api_key(&config.api_key);
+        let api_key = self.api_key(config.api_key.expose());
 
         let sender = self.required(FieldId::Sender, &config.sender);
         let sender = self.checked(FieldId::Sender, sender, phone::parse);
@@ -298,12 +385,10 @@ impl<'a> Validator<'a> {
 
         let window = self.window(config);
         // Checked in every mode, so a campaign config hears of it too.
-        let max_segments = self.in_range(
+        let max_segments = self.integer(
             FieldId::MaxSegments,
-            config.max_segments.map(u32::from),
-            u32::from(DEFAULT_MAX_SEGMENTS),
-            1,
-            u32::from(MAX_SEGMENTS_CAP),
+            config::MAX_SEGMENTS,
+            config.max_segments,
         );
         let content = self.content(config, max_segments);
         let rut = self
@@ -314,9 +399,8 @@ impl<'a> Validator<'a> {
         {
             None => Some(DEFAULT_ERROR_INTENT.to_string()),
             Some(r) => self.checked(FieldId::ErrorIntent, r, |s| {
-                let valid = !s.is_empty()
-                    && s.len() <= 100
-                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                let valid =
+                    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if valid {
                     Ok(s.to_string())
                 } else {
@@ -325,15 +409,13 @@ impl<'a> Validator<'a> {
             }),
         };
 
-        let max_attempts = self.in_range(
+        let max_attempts = self.integer(
             FieldId::MaxAttempts,
-            config.max_attempts.map(u32::from),
-            u32::from(DEFAULT_MAX_ATTEMPTS),
-            1,
-            10,
+            config::MAX_ATTEMPTS,
+            config.max_attempts,
         );
         let base_url = match self.optional(FieldId::BaseUrl, config.base_url.as_deref()) {
-            None => siptel::parse_base_url(siptel::DEFAULT_BASE_URL).ok(),
+            None => siptel::parse_base_url(config::DEFAULT_BASE_URL).ok(),
             Some(r) => self.checked(FieldId::BaseUrl, r, siptel::parse_base_url),
         };
         let idempotency_key = self
@@ -347,25 +429,16 @@ impl<'a> Validator<'a> {
                     }
                 })
             });
-        let attempt_timeout_ms = self.in_range(
+        let attempt_timeout_ms = self.integer(
             FieldId::AttemptTimeoutMs,
+            config::ATTEMPT_TIMEOUT_MS,
             config.attempt_timeout_ms,
-            DEFAULT_ATTEMPT_TIMEOUT_MS,
-            100,
-            60_000,
         );
-        let deadline_ms = self.in_range(
-            FieldId::DeadlineMs,
-            config.deadline_ms,
-            DEFAULT_DEADLINE_MS,
-            100,
-            300_000,
-        );
+        let deadline_ms =
+            self.integer(FieldId::DeadlineMs, config::DEADLINE_MS, config.deadline_ms);
 
         if !self.problems.is_empty() {
-            // Stable order: config field order, then discovery order.
-            self.problems.sort_by_key(|p| p.field);
-            return Err(self.problems);
+            return Err(capped(self.problems, self.lang));
         }
         let (
             Some(api_key),
@@ -414,13 +487,33 @@ impl<'a> Validator<'a> {
         }))
     }
 
-    fn api_key(&mut self, raw: &str) -> Option<String> {
-        let resolved = self.required(FieldId::ApiKey, raw);
+    /// The API key: never quoted in a problem; a `secret:` reference must be
+    /// literal and whole (a flow variable may not choose another tenant's key).
+    fn api_key(&mut self, raw: &str) -> Option<Secret> {
+        if raw.trim().is_empty() {
+            self.report(FieldId::ApiKey, &ConfigError::Required);
+            return None;
+        }
+        let max_chars = config::max_chars(FieldId::ApiKey).unwrap_or(config::LONGEST_TEXT_CHARS);
+        let resolved = if secret::reference(raw).is_some() {
+            // A reference is never rendered: its name is checked as written.
+            Resolved::Value(raw.to_owned())
+        } else {
+            self.resolve_text(FieldId::ApiKey, raw, max_chars, true)
+        };
+        let rendered = match &resolved {
+            Resolved::Value(key) => Some(key.as_str()),
+            Resolved::Deferred | Resolved::Invalid => None,
+        };
+        if let Err(error) = secret::check_reference(raw, rendered) {
+            self.report(FieldId::ApiKey, &error);
+            return None;
+        }
         match resolved {
             Resolved::Value(key) => {
                 let errors = text::check_token(&key);
                 if errors.is_empty() {
-                    Some(key)
+                    Some(Secret::from(key))
                 } else {
                     self.report_all(FieldId::ApiKey, errors);
                     None
@@ -495,31 +588,23 @@ impl<'a> Validator<'a> {
         }
         let policy = config.encoding.unwrap_or_default();
         let (text, replacements) = match policy {
-            crate::model::EncodingPolicy::Gsm7Transliterate => {
+            EncodingPolicy::Gsm7Transliterate => {
                 let t = encoding::transliterate(&text);
                 (t.text, t.replacements)
             }
             _ => (text, Vec::new()),
         };
-        let analysis = encoding::analyze(&text, policy == crate::model::EncodingPolicy::Ucs2);
+        let analysis = encoding::analyze(&text, policy == EncodingPolicy::Ucs2);
         let transliterated_segments = match policy {
-            crate::model::EncodingPolicy::Gsm7Transliterate => None,
+            EncodingPolicy::Gsm7Transliterate => None,
             _ => {
                 let t = encoding::transliterate(&text);
                 let segments = encoding::analyze(&t.text, false).segments;
                 (segments < analysis.segments).then_some(segments)
             }
         };
-        if analysis.segments > max_segments {
-            self.report(
-                FieldId::Message,
-                &TooLong {
-                    segments: analysis.segments,
-                    max_segments,
-                    units: analysis.units,
-                    encoding: analysis.encoding,
-                },
-            );
+        if let Err(too_long) = analysis.check_segments(max_segments) {
+            self.report(FieldId::Message, &too_long);
             return None;
         }
         Some(Content::Message {
@@ -534,26 +619,28 @@ impl<'a> Validator<'a> {
         let resolved = self.resolve(FieldId::Campaign, raw);
         let name = self.checked(FieldId::Campaign, resolved, |s| {
             let s = s.trim();
-            if !s.is_empty() && s.chars().count() <= 100 && text::check_line(s).is_empty() {
+            if !s.is_empty() && text::check_line(s).is_empty() {
                 Ok(s.to_string())
             } else {
                 Err(ConfigError::CampaignName)
             }
         });
-        let mut variables = Vec::with_capacity(config.campaign_variables.len());
+        let given = &config.campaign_variables;
+        if given.len() > MAX_CAMPAIGN_VARIABLES {
+            self.report(
+                FieldId::CampaignVariables,
+                &LimitError::TooMany {
+                    max: MAX_CAMPAIGN_VARIABLES,
+                    what: Items::CampaignVariables,
+                },
+            );
+            return None;
+        }
+        let mut variables = Vec::with_capacity(given.len());
+        let mut seen = BTreeSet::new();
         let mut complete = true;
-        for (i, var) in config.campaign_variables.iter().enumerate() {
-            let valid_name = var.name.len() <= 64
-                && var
-                    .name
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic())
-                && var
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid_name {
+        for var in given {
+            if !is_variable_name(&var.name) {
                 self.report(
                     FieldId::CampaignVariables,
                     &ConfigError::VariableName {
@@ -563,10 +650,7 @@ impl<'a> Validator<'a> {
                 complete = false;
                 continue;
             }
-            if config.campaign_variables[..i]
-                .iter()
-                .any(|v| v.name == var.name)
-            {
+            if !seen.insert(var.name.as_str()) {
                 self.report(
                     FieldId::CampaignVariables,
                     &ConfigError::DuplicateVariable {
@@ -595,6 +679,28 @@ impl<'a> Validator<'a> {
         let name = name?;
         complete.then_some(Content::Campaign { name, variables })
     }
+}
+
+/// A campaign variable name: `[A-Za-z][A-Za-z0-9_]*`, at most
+/// [`CAMPAIGN_VARIABLE_NAME_CHARS`] characters.
+fn is_variable_name(name: &str) -> bool {
+    name.len() <= CAMPAIGN_VARIABLE_NAME_CHARS
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The problems in their stable order (config field order, then discovery
+/// order), at most [`MAX_PROBLEMS`]: past that, the last one says how many
+/// more there were, on the field of the first one left out.
+fn capped(mut problems: Vec<Problem>, lang: Language) -> Vec<Problem> {
+    problems.sort_by_key(|p| p.field);
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - (MAX_PROBLEMS - 1);
+        problems.truncate(MAX_PROBLEMS);
+        let field = problems[MAX_PROBLEMS - 1].field;
+        problems[MAX_PROBLEMS - 1] = Problem::of(field, &LimitError::MoreProblems { more }, lang);
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -650,7 +756,7 @@ mod tests {
         let plan = planned(&valid(), &[entity("name", "Ana")]);
         assert_eq!(plan.error_intent, DEFAULT_ERROR_INTENT);
         assert_eq!(plan.max_attempts, 3);
-        assert_eq!(plan.deadline_ms, DEFAULT_DEADLINE_MS);
+        assert_eq!(plan.deadline_ms, config::DEADLINE_MS.default);
         assert_eq!(plan.base_url.to_string(), siptel::DEFAULT_BASE_URL);
         assert_eq!(plan.idempotency_key, None);
         let Content::Message { text, analysis, .. } = plan.content else {
@@ -825,6 +931,169 @@ mod tests {
             [(FieldId::Message, ProblemCode::TooLong)]
         );
     }
+    #[test]
+    fn the_key_written_as_a_placeholder_is_never_echoed() {
+        let mut config = valid();
+        config.api_key = "{{sk_live_4f9a}}".into();
+        let problems = problems(plan(&config, &[entity("name", "Ana")]));
+        assert_eq!(
+            codes(&problems),
+            [(FieldId::ApiKey, ProblemCode::MissingVariable)]
+        );
+        assert!(!problems[0].message.contains("4f9a"), "{problems:?}");
+        config.api_key = "{{sk live 4f9a}}".into();
+        let problems = check(&config);
+        assert_eq!(
+            codes(&problems),
+            [(FieldId::ApiKey, ProblemCode::BadPlaceholder)]
+        );
+        assert!(!problems[0].message.contains("4f9a"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_flow_variable_may_not_choose_a_secret() {
+        let mut config = valid();
+        config.api_key = "secret:{{tenant}}".into();
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::ApiKey, ProblemCode::NotAllowed)]
+        );
+        config.api_key = "{{key}}".into();
+        let stolen = [entity("key", "secret:tenant_b"), entity("name", "Ana")];
+        assert_eq!(
+            codes(&problems(plan(&config, &stolen))),
+            [(FieldId::ApiKey, ProblemCode::NotAllowed)]
+        );
+        config.api_key = "secret:tenant_a".into();
+        assert_eq!(
+            planned(&config, &[entity("name", "Ana")]).api_key.expose(),
+            "secret:tenant_a"
+        );
+        config.api_key = "secret:".into();
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::ApiKey, ProblemCode::InvalidFormat)]
+        );
+    }
+
+    #[test]
+    fn every_text_field_has_a_length_limit_as_written_and_rendered() {
+        let mut config = valid();
+        config.api_key = "k".repeat(131_072).into();
+        config.message = Some("x".repeat(4_001));
+        config.rut = Some("1".repeat(33));
+        config.time_zone = Some("a".repeat(65));
+        assert_eq!(
+            codes(&check(&config)),
+            [
+                (FieldId::ApiKey, ProblemCode::TooLong),
+                (FieldId::Message, ProblemCode::TooLong),
+                (FieldId::Rut, ProblemCode::TooLong),
+                (FieldId::TimeZone, ProblemCode::TooLong),
+            ]
+        );
+        // A huge entity is a problem of the field that uses it, found fast.
+        let mut config = valid();
+        config.recipient = "{{phone}}".into();
+        let huge = "9".repeat(6 << 20);
+        let start = std::time::Instant::now();
+        let found = problems(plan(
+            &config,
+            &[entity("phone", &huge), entity("name", "Ana")],
+        ));
+        assert_eq!(codes(&found), [(FieldId::Recipient, ProblemCode::TooLong)]);
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        // Unused, it does no harm.
+        config.recipient = "56987654321".into();
+        planned(&config, &[entity("blob", &huge), entity("name", "Ana")]);
+    }
+
+    #[test]
+    fn counts_are_capped_and_checked_in_linear_time() {
+        let mut config = valid();
+        config.message = None;
+        config.campaign = Some("promo".into());
+        config.campaign_variables = (0..60_000)
+            .map(|i| CampaignVariable {
+                name: format!("v{}", i % 30_000),
+                value: "x".into(),
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::CampaignVariables, ProblemCode::TooMany)]
+        );
+        let mut entities: Vec<Entity> = (0..100_000)
+            .map(|i| entity(&format!("e{i}"), "v"))
+            .collect();
+        entities.insert(0, entity("name", "Ana"));
+        assert_eq!(
+            codes(&problems(plan(&valid(), &entities))),
+            [(FieldId::Entities, ProblemCode::TooMany)]
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        // Duplicates among the allowed 100 are each found once.
+        config.campaign_variables.truncate(100);
+        config.campaign_variables[99].name = "v0".into();
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::CampaignVariables, ProblemCode::Duplicate)]
+        );
+    }
+
+    #[test]
+    fn the_problem_list_is_capped_with_a_last_word() {
+        let mut config = valid();
+        config.message = None;
+        config.campaign = Some("promo".into());
+        config.campaign_variables = (0..100)
+            .map(|i| CampaignVariable {
+                name: format!("{i}bad"),
+                value: "x".into(),
+            })
+            .collect();
+        let found = check(&config);
+        assert_eq!(found.len(), MAX_PROBLEMS);
+        let last = &found[MAX_PROBLEMS - 1];
+        assert_eq!(last.code, ProblemCode::TooMany);
+        assert!(
+            last.message.contains("51 more") || last.message.contains("51 problemas"),
+            "{last:?}"
+        );
+    }
+
+    #[test]
+    fn out_of_range_integers_of_any_size_are_one_problem() {
+        for json in [
+            "0",
+            "11",
+            "256",
+            "4294967296",
+            "-1",
+            "100000000000000000000000",
+        ] {
+            let text = format!(r#"{{"max-attempts": {json}}}"#);
+            let config: Config = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                codes(&check(&config))
+                    .into_iter()
+                    .filter(|(f, _)| *f == FieldId::MaxAttempts)
+                    .collect::<Vec<_>>(),
+                [(FieldId::MaxAttempts, ProblemCode::OutOfRange)],
+                "{json}"
+            );
+        }
+        for not_an_integer in ["1.5", "\"3\"", "true"] {
+            let text = format!(r#"{{"max-segments": {not_an_integer}}}"#);
+            assert!(
+                serde_json::from_str::<Config>(&text).is_err(),
+                "{not_an_integer}"
+            );
+        }
+        let config: Config = serde_json::from_str(r#"{"deadline-ms": null}"#).unwrap();
+        assert_eq!(config.deadline_ms, None);
+    }
 
     fn any_config() -> impl Strategy<Value = Config> {
         let text = || "\\PC{0,24}|\\{\\{[a-z ]{0,6}\\}?\\}?|5691234567[0-9]";
@@ -839,7 +1108,7 @@ mod tests {
             ),
         )
             .prop_map(|(a, b, c)| Config {
-                api_key: a.0,
+                api_key: a.0.into(),
                 sender: a.1,
                 recipient: a.2,
                 message: a.3,
@@ -849,7 +1118,7 @@ mod tests {
                 campaign: b.3,
                 rut: c.0,
                 time_zone: c.1,
-                max_segments: c.2,
+                max_segments: c.2.map(u32::from),
                 idempotency_key: c.3,
                 ..Config::default()
             })

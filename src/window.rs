@@ -152,17 +152,6 @@ pub enum WindowError {
     UnknownTimeZone { name: String },
 }
 
-/// Shortens a user's input for quoting in a message (at most 40 characters).
-fn quoted(value: &str) -> String {
-    const MAX: usize = 40;
-    let mut chars = value.chars();
-    let mut out: String = chars.by_ref().take(MAX).collect();
-    if chars.next().is_some() {
-        out.push('…');
-    }
-    out
-}
-
 impl Explain for WindowError {
     fn code(&self) -> ProblemCode {
         match self {
@@ -176,7 +165,7 @@ impl Explain for WindowError {
     fn message(&self, lang: Language) -> String {
         match self {
             WindowError::InvalidTime { value } => {
-                let value = quoted(value);
+                let value = crate::text::quote(value);
                 match lang {
                     Language::Es => format!(
                         "«{value}» no es una hora válida: use HH:MM:SS de 24 horas, de \
@@ -205,7 +194,7 @@ impl Explain for WindowError {
                 )
                 .to_string(),
             WindowError::UnknownTimeZone { name } => {
-                let name = quoted(name);
+                let name = crate::text::quote(name);
                 let full = full_tz_database();
                 match (lang, full) {
                     (Language::Es, true) => format!(

@@ -11,7 +11,8 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use siptel_sms::describe::DEFAULT_ERROR_INTENT;
+use siptel_sms::config::DEFAULT_ERROR_INTENT;
+use siptel_sms::delivery::Undelivered;
 use siptel_sms::failure;
 use siptel_sms::model::{
     CampaignVariable, Config, Failure, FailureCode, Language, Outcome, Receipt,
@@ -65,6 +66,17 @@ fn failure(called: &Called<Outcome>) -> Failure {
     })
 }
 
+/// The description the component gives `failure` in `lang`.
+fn described(failure: &Failure, lang: Language) -> String {
+    let undelivered = Undelivered {
+        code: failure.code,
+        attempts: failure.attempts,
+        last_status: failure.last_status,
+        possibly_sent: failure.possibly_sent,
+    };
+    failure::describe(&undelivered, &failure.idempotency_key, lang)
+}
+
 /// Asserts a failure to the default error intent with its Spanish description.
 fn assert_failed(
     called: &Called<Outcome>,
@@ -80,10 +92,7 @@ fn assert_failed(
     );
     assert_eq!(failure.error_intent, DEFAULT_ERROR_INTENT);
     assert!(!failure.description.trim().is_empty());
-    assert_eq!(
-        failure.description,
-        failure::describe(code, attempts, last_status, Language::Es)
-    );
+    assert_eq!(failure.description, described(&failure, Language::Es));
     failure
 }
 
@@ -106,7 +115,7 @@ fn attempts_of_one_send(
         siptel_sms::siptel::is_valid_idempotency_key(&key),
         "malformed key {key:?}"
     );
-    let authorization = format!("Bearer {}", config.api_key);
+    let authorization = format!("Bearer {}", config.api_key.expose());
     for (i, request) in requests.iter().enumerate() {
         assert_eq!(request.method, "POST", "attempt {i}");
         assert_eq!(request.path, path, "attempt {i}");
@@ -370,10 +379,7 @@ async fn max_attempts_exhausted_fails_server_error_to_the_custom_intent() {
         );
         assert_eq!(failure.error_intent, INTENT);
         let lang = language.unwrap_or(Language::Es);
-        assert_eq!(
-            failure.description,
-            failure::describe(FailureCode::ServerError, 2, Some(503), lang)
-        );
+        assert_eq!(failure.description, described(&failure, lang));
         assert!(failure.description.ends_with(ending), "{failure:?}");
         let opening = lang.pick("Siptel respondió", "Siptel answered");
         assert!(failure.description.starts_with(opening), "{failure:?}");

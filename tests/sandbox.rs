@@ -8,12 +8,12 @@
 mod common;
 
 use common::{config, sent, stub, stub_key};
-use siptel_sms::model::{Config, Entity, FailureCode, Outcome, SendPreview};
+use siptel_sms::model::{Config, Entity, FailureCode, FieldId, Outcome, ProblemCode, SendPreview};
 use siptel_sms_host::stub::{Scripted, StubConfig, StubSiptel};
 use siptel_sms_host::{
-    CallOptions, Called, Failed, HostError, HostOptions, Limits, REDACTED, SiptelSms,
+    CallOptions, Called, Failed, HostError, HostOptions, Limits, LoadError, REDACTED, SiptelSms,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -40,6 +40,7 @@ fn probe() -> &'static SiptelSms {
                 call_timeout: CALL_TIMEOUT,
                 memory_bytes: MEMORY_BYTES,
                 output_bytes: OUTPUT_BYTES,
+                ..Limits::default()
             },
             secrets: secrets(),
             ..common::host_options()
@@ -78,19 +79,33 @@ fn command(command: &str) -> Config {
     }
 }
 
-/// Egress allowed to `stub` only.
-fn allow(stub: &StubSiptel) -> CallOptions {
+/// Egress allowed to `stub`, no secret granted.
+fn stub_only(stub: &StubSiptel) -> CallOptions {
     CallOptions {
         siptel_base_url: Some(stub.base_url()),
         ..CallOptions::default()
     }
 }
 
+/// The call may use the host's `siptel` secret.
+fn granted() -> CallOptions {
+    CallOptions {
+        secrets: BTreeSet::from(["siptel".to_string()]),
+        ..CallOptions::default()
+    }
+}
+
+/// Egress allowed to `stub` only, the `siptel` secret granted.
+fn allow(stub: &StubSiptel) -> CallOptions {
+    CallOptions {
+        siptel_base_url: Some(stub.base_url()),
+        ..granted()
+    }
+}
+
 /// The probe's `preview` answer text, or the host error.
 async fn preview(config: &Config) -> Result<Called<String>, Failed> {
-    let called = probe()
-        .preview(config, &[], None, &CallOptions::default())
-        .await?;
+    let called = probe().preview(config, &[], &granted()).await?;
     let message = match &called.value {
         Ok(SendPreview { message, .. }) => message.clone().unwrap_or_default(),
         Err(problems) => panic!("the probe answered problems: {problems:?}"),
@@ -138,7 +153,7 @@ async fn an_endless_loop_is_stopped_at_the_deadline_and_the_engine_stays_usable(
     let probe = probe(); // Compiled before the clock starts.
     for _ in 0..2 {
         let started = Instant::now();
-        let error = probe.describe().await.unwrap_err();
+        let error = probe.describe(&granted()).await.unwrap_err();
         let elapsed = started.elapsed();
         assert!(
             matches!(error.value, HostError::Timeout(d) if d == CALL_TIMEOUT),
@@ -157,8 +172,9 @@ async fn an_endless_loop_is_stopped_at_the_deadline_and_the_engine_stays_usable(
 async fn a_spinning_guest_yields_its_thread_to_other_calls() {
     // One thread (the test's runtime): the echo finishes while the loop spins.
     let probe = probe(); // Compiled before the clock starts.
+    let options = granted();
     let started = Instant::now();
-    let (spin, echo) = tokio::join!(probe.describe(), async {
+    let (spin, echo) = tokio::join!(probe.describe(&options), async {
         let called = preview(&command("echo")).await;
         (called, started.elapsed())
     });
@@ -184,13 +200,19 @@ async fn a_spinning_guest_yields_its_thread_to_other_calls() {
 
 #[tokio::test]
 async fn a_memory_bomb_is_stopped_at_the_memory_limit() {
-    let error = probe().check(&command("bomb")).await.unwrap_err();
+    let error = probe()
+        .check(&command("bomb"), &granted())
+        .await
+        .unwrap_err();
     assert!(
         matches!(error.value, HostError::MemoryLimit(n) if n == MEMORY_BYTES),
         "{error:?}"
     );
     // The limit, not allocation as such, is what stopped it.
-    let within = probe().check(&command("grow:2097152")).await.unwrap();
+    let within = probe()
+        .check(&command("grow:2097152"), &granted())
+        .await
+        .unwrap();
     assert!(within.value.is_empty());
     assert_probe_answers().await;
 }
@@ -198,11 +220,14 @@ async fn a_memory_bomb_is_stopped_at_the_memory_limit() {
 #[tokio::test]
 async fn a_refused_growth_the_guest_survives_is_not_a_host_error() {
     // 64 MiB is refused; the guest copes and answers.
-    let coped = probe().check(&command("reserve:67108864")).await.unwrap();
+    let coped = probe()
+        .check(&command("reserve:67108864"), &granted())
+        .await
+        .unwrap();
     assert!(coped.value.is_empty());
     // If it then runs away, what stops it is the deadline.
     let error = probe()
-        .check(&command("reserve-spin:67108864"))
+        .check(&command("reserve-spin:67108864"), &granted())
         .await
         .unwrap_err();
     assert!(matches!(error.value, HostError::Timeout(_)), "{error:?}");
@@ -217,18 +242,26 @@ async fn the_memory_limit_holds_without_the_pooling_allocator_too() {
     };
     let probe = SiptelSms::from_file(siptel_sms_host::SANDBOX_PROBE_WASM, options).unwrap();
     assert!(!probe.pooling());
-    let error = probe.check(&command("bomb")).await.unwrap_err();
+    let error = probe.check(&command("bomb"), &granted()).await.unwrap_err();
     assert!(
         matches!(error.value, HostError::MemoryLimit(n) if n == MEMORY_BYTES),
         "{error:?}"
     );
-    assert!(probe.check(&command("grow:2097152")).await.is_ok());
+    assert!(
+        probe
+            .check(&command("grow:2097152"), &granted())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn host_resources_a_guest_may_hold_are_bounded() {
     // Each handle's memory is the host's: the table refuses past its cap.
-    let error = probe().check(&command("handles")).await.unwrap_err();
+    let error = probe()
+        .check(&command("handles"), &granted())
+        .await
+        .unwrap_err();
     assert!(matches!(error.value, HostError::Trap(_)), "{error:?}");
     assert_probe_answers().await;
 }
@@ -384,7 +417,7 @@ async fn a_secret_api_key_becomes_the_real_key_on_the_way_to_siptel() {
     let mut config = config(&stub);
     config.api_key = PLACEHOLDER.into();
 
-    let problems = action().check(&config).await.unwrap().value;
+    let problems = action().check(&config, &granted()).await.unwrap().value;
     assert!(
         problems.is_empty(),
         "the guest refuses the placeholder: {problems:?}"
@@ -456,7 +489,7 @@ async fn a_key_written_in_the_config_is_scrubbed_from_guest_output() {
         kind: None,
     }];
     let called = probe()
-        .preview(&config, &entities, None, &CallOptions::default())
+        .preview(&config, &entities, &CallOptions::default())
         .await
         .unwrap();
     for text in [&called.stdout, &called.stderr] {
@@ -467,18 +500,118 @@ async fn a_key_written_in_the_config_is_scrubbed_from_guest_output() {
 }
 
 #[tokio::test]
-async fn an_unknown_secret_is_refused_and_named() {
+async fn a_secret_not_granted_is_refused_before_the_guest_runs() {
     let stub = stub();
-    let mut config = config(&stub);
-    config.api_key = "secret:nope".into();
-    let called = action().send(&config, &[], &allow(&stub)).await.unwrap();
+    for name in ["nope", "siptel"] {
+        let mut config = config(&stub);
+        config.api_key = format!("secret:{name}").into();
+        // Another problem of the config is listed too.
+        config.window_start = "25:00".into();
+        let no_grant = CallOptions {
+            siptel_base_url: Some(stub.base_url()),
+            ..CallOptions::default()
+        };
+        let called = action().send(&config, &[], &no_grant).await.unwrap();
+        let Outcome::Invalid { problems } = &called.value else {
+            panic!("expected invalid, got {:?}", called.value)
+        };
+        let found: Vec<_> = problems.iter().map(|p| (p.field, p.code)).collect();
+        assert_eq!(
+            found,
+            [
+                (FieldId::ApiKey, ProblemCode::NotAllowed),
+                (FieldId::WindowStart, ProblemCode::InvalidTime)
+            ],
+            "{name}"
+        );
+        let checked = action().check(&config, &no_grant).await.unwrap().value;
+        assert_eq!(checked.len(), 2, "{checked:?}");
+        let previewed = action()
+            .preview(&config, &[], &no_grant)
+            .await
+            .unwrap()
+            .value;
+        assert_eq!(previewed.unwrap_err().len(), 2);
+    }
+    assert_eq!(stub.request_count(), 0, "the reference left the machine");
+}
 
+#[tokio::test]
+async fn a_guest_that_names_a_secret_not_granted_is_refused_at_egress() {
+    // The probe skips the component's validation: the egress hook is the
+    // second line.
+    let stub = keyed_stub();
+    let url = format!("{}/v1/sms", stub.base_url());
+    let mut sneaky = command(&url);
+    sneaky.api_key = "plain-key".into();
+    sneaky.campaign = Some(PLACEHOLDER.into());
+    let called = probe().send(&sneaky, &[], &stub_only(&stub)).await.unwrap();
     assert_eq!(failure_code(&called.value), FailureCode::RequestDenied);
     assert_eq!(
         called.denied,
-        [format!("http://{} (unknown secret `nope`)", stub.addr())]
+        [format!(
+            "http://{} (secret `siptel` not granted)",
+            stub.addr()
+        )]
     );
     assert_eq!(stub.request_count(), 0, "the placeholder left the machine");
+}
+
+#[tokio::test]
+async fn two_tenants_each_reach_only_their_own_key() {
+    let keys = BTreeMap::from([
+        ("tenant_a".to_string(), "KEY-A-7f3e91".to_string()),
+        ("tenant_b".to_string(), "KEY-B-0c44d2".to_string()),
+    ]);
+    let host = SiptelSms::builtin(HostOptions {
+        secrets: keys,
+        ..common::host_options()
+    })
+    .unwrap();
+    let stub = StubSiptel::start(StubConfig {
+        api_key: "KEY-B-0c44d2".into(),
+        ..StubConfig::default()
+    })
+    .unwrap();
+    let tenant_a = CallOptions {
+        siptel_base_url: Some(stub.base_url()),
+        secrets: BTreeSet::from(["tenant_a".to_string()]),
+        tenant: Some("a".into()),
+        ..CallOptions::default()
+    };
+    // A's flow names B's secret, directly or through an entity: refused.
+    for (api_key, entities) in [
+        ("secret:tenant_b", vec![]),
+        ("{{k}}", common::entities(&[("k", "secret:tenant_b")])),
+        ("secret:{{k}}", common::entities(&[("k", "tenant_b")])),
+    ] {
+        let mut config = config(&stub);
+        config.api_key = api_key.into();
+        let called = host.send(&config, &entities, &tenant_a).await.unwrap();
+        let Outcome::Invalid { problems } = &called.value else {
+            panic!("{api_key}: expected invalid, got {:?}", called.value)
+        };
+        assert_eq!(problems[0].code, ProblemCode::NotAllowed, "{api_key}");
+        assert!(!format!("{called:?}").contains("KEY-B"), "{called:?}");
+    }
+    assert_eq!(stub.request_count(), 0);
+    // A's own key goes out (and the stub, which knows only B's, refuses it).
+    let mut config = config(&stub);
+    config.api_key = "secret:tenant_a".into();
+    let called = host.send(&config, &[], &tenant_a).await.unwrap();
+    assert_eq!(failure_code(&called.value), FailureCode::InvalidApiKey);
+    assert_eq!(
+        stub.requests()[0].header("authorization"),
+        Some("Bearer KEY-A-7f3e91")
+    );
+    // B with its own grant is sent.
+    let tenant_b = CallOptions {
+        secrets: BTreeSet::from(["tenant_b".to_string()]),
+        tenant: Some("b".into()),
+        ..tenant_a
+    };
+    config.api_key = "secret:tenant_b".into();
+    sent(&host.send(&config, &[], &tenant_b).await.unwrap().value);
 }
 
 #[tokio::test]
@@ -501,9 +634,11 @@ fn a_secret_that_cannot_be_a_header_fails_loading() {
         secrets: BTreeMap::from([("siptel".to_string(), "two words".to_string())]),
         ..HostOptions::default()
     };
-    let Err(HostError::Load(message)) = SiptelSms::from_bytes(b"", options) else {
+    let Err(HostError::Load(error)) = SiptelSms::from_bytes(b"", options) else {
         panic!("loaded with a bad secret")
     };
+    assert!(matches!(&error, LoadError::Secret { name } if name == "siptel"));
+    let message = error.to_string();
     assert!(message.contains("`siptel`"), "{message}");
     assert!(!message.contains("two words"), "{message}");
 }

@@ -87,7 +87,7 @@ async fn flow_variables_are_rendered_before_sending() {
 async fn an_invalid_config_gets_every_problem_and_sends_nothing() {
     let stub = stub();
     let mut config = config(&stub);
-    config.api_key = String::new();
+    config.api_key = "".into();
     config.recipient = "56221234567".into();
     config.message = Some("Hola {{nombre}}".into());
     let called = send(&config, &[]).await;
@@ -129,7 +129,7 @@ async fn the_api_key_never_appears_in_outcomes_or_guest_output() {
         "{:?}",
         invalid.value
     );
-    let checked = action().check(&config).await.unwrap();
+    let checked = action().check(&config, &Default::default()).await.unwrap();
 
     let texts = [
         serde_json::to_string(&refused.value).unwrap(),

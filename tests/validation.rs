@@ -17,7 +17,7 @@ const MONDAY_10: &str = "2026-09-07T10:00:00-03:00";
 /// is sent from these tests except through [`common::send`] with a stub.
 fn valid() -> Config {
     Config {
-        api_key: stub_key(),
+        api_key: stub_key().into(),
         sender: "56912345678".into(),
         recipient: "{{customer_phone}}".into(),
         message: Some("Hola {{name}}, su hora es el {{date}}.".into()),
@@ -112,7 +112,7 @@ async fn check_reports_the_static_problems_of_templated_fields() {
 #[tokio::test]
 async fn every_problem_is_listed_at_once_in_field_order() {
     let config = Config {
-        api_key: String::new(),
+        api_key: "".into(),
         sender: "abc".into(),
         recipient: "56221234567".into(),
         message: None,
@@ -168,7 +168,7 @@ async fn every_problem_is_listed_at_once_in_field_order() {
 #[tokio::test]
 async fn problems_are_in_spanish_by_default_and_in_english_with_language_en() {
     let config = Config {
-        api_key: String::new(),
+        api_key: "".into(),
         window_end: "09:00:00".into(),
         ..valid()
     };

@@ -55,7 +55,7 @@ fn the_component_exports_exactly_the_action_interface() {
     assert_eq!(exports, interfaces(&declared, declared_world, true));
     assert_eq!(
         exports,
-        BTreeSet::from(["siptel:sms/action@0.1.0".to_string()])
+        BTreeSet::from([siptel_sms::ACTION_INTERFACE.to_string()])
     );
 }
 

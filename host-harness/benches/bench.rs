@@ -119,7 +119,10 @@ fn main() {
             300,
             3_000,
             || async {
-                let called = pooled.check(&bench.config).await.expect("check runs");
+                let called = pooled
+                    .check(&bench.config, &CallOptions::default())
+                    .await
+                    .expect("check runs");
                 assert!(called.value.is_empty(), "{:?}", called.value);
             },
             || async {
@@ -135,13 +138,14 @@ fn main() {
             300,
             3_000,
             || async {
+                let at = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_secs(PREVIEW_AT.unsigned_abs());
+                let options = CallOptions {
+                    wall_clock: Some(at),
+                    ..CallOptions::default()
+                };
                 let called = pooled
-                    .preview(
-                        &bench.config,
-                        &[],
-                        Some(PREVIEW_AT),
-                        &CallOptions::default(),
-                    )
+                    .preview(&bench.config, &[], &options)
                     .await
                     .expect("preview runs");
                 assert!(called.value.is_ok(), "{:?}", called.value);
@@ -324,7 +328,7 @@ fn main() {
 /// A valid message config aimed at `stub`, whose window is always open.
 fn config(stub: &StubSiptel) -> Config {
     Config {
-        api_key: StubConfig::default().api_key,
+        api_key: StubConfig::default().api_key.into(),
         sender: SENDER.into(),
         recipient: RECIPIENT.into(),
         message: Some(MESSAGE.into()),
@@ -374,7 +378,7 @@ impl Bench {
         let request = siptel::request(
             &self.base,
             &Submission {
-                api_key: "test-key",
+                api_key: &"test-key".into(),
                 rut: None,
                 idempotency_key: &key,
                 sender: SENDER,

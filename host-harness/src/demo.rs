@@ -22,7 +22,7 @@ struct Scenario {
 /// A sending window that is always open, so the demo runs at any hour.
 fn base_config(stub: &StubSiptel) -> Config {
     Config {
-        api_key: StubConfig::default().api_key,
+        api_key: StubConfig::default().api_key.into(),
         sender: "+56 9 1234 5678".into(),
         recipient: "{{customer_phone}}".into(),
         message: Some("Hola {{name}}, su hora es el {{date}}. Responda SI para confirmar.".into()),
@@ -56,7 +56,7 @@ pub async fn run(json: bool) -> Result<ExitCode> {
     let entities = entities();
     let now = CallOptions {
         siptel_base_url: Some(stub.base_url()),
-        wall_clock: None,
+        ..CallOptions::default()
     };
     let mut results = Vec::new();
 

@@ -1,14 +1,19 @@
 //! Loading the component once and calling it in sandboxed, per-call stores.
 
+use crate::admission::{Admission, CallKind};
 use crate::bindings::SmsActionPre;
 use crate::bindings::siptel::sms::{form as wit_form, types as wit};
-use crate::egress::{Authority, Egress, Secrets};
+use crate::egress::{Egress, Scope};
+use crate::error::{Called, Failed, HostError, LoadError};
+use crate::options::{CallOptions, HostOptions, Limits};
 use crate::pool::Pool;
 use crate::redact::Redactor;
-use siptel_sms::model::{ActionForm, Config, Entity, Outcome, Problem, SendPreview};
-use std::collections::BTreeMap;
-use std::fmt;
-use std::path::{Path, PathBuf};
+use crate::secrets::{Grant, Vault};
+use siptel_sms::config::{self, MAX_PROBLEMS};
+use siptel_sms::model::{ActionForm, Config, Entity, FieldId, Outcome, Problem, SendPreview};
+use siptel_sms::secret::{self, Secret, SecretError};
+use siptel_sms::siptel::{BaseUrl, parse_base_url};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -38,177 +43,11 @@ const MAX_RESOURCES: usize = 4096;
 /// Largest `wasi:random` buffer one request may ask the host to fill.
 const MAX_RANDOM_BYTES: u64 = 64 << 10;
 
-/// Sandbox limits applied to every call.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Longest a `check`, `preview` or `describe` call may run, and the least a
-    /// `send` may (a `send` also gets its config's `deadline-ms` plus 5 s).
-    pub call_timeout: Duration,
-    /// Largest linear memory of one instance, in bytes.
-    pub memory_bytes: usize,
-    /// Bytes of guest stdout and of stderr kept per call. Past them the
-    /// stream is closed to the guest (its writes fail); the call goes on.
-    pub output_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            call_timeout: Duration::from_secs(10),
-            memory_bytes: 16 << 20,
-            output_bytes: 64 << 10,
-        }
-    }
-}
-
-/// What the embedding platform decides, for every call.
-#[derive(Clone)]
-pub struct HostOptions {
-    /// The only Siptel base URL calls may reach: outgoing requests to any
-    /// other scheme, host or port are refused (whatever the config says).
-    pub siptel_base_url: String,
-    /// Sandbox limits.
-    pub limits: Limits,
-    /// API keys kept outside the sandbox, by name. A config whose `api-key`
-    /// is `secret:<name>` reaches the component as is; the component sends
-    /// `Authorization: Bearer secret:<name>`, and the egress hook replaces
-    /// that value with `Bearer <key>`, only on requests to the allowed Siptel
-    /// authority. A name missing here refuses the request: the send fails
-    /// `request-denied` and [`Called::denied`] says which name was missing
-    /// (the placeholder never leaves the machine). Keys must be visible ASCII
-    /// without spaces, or loading fails. `Debug` shows the names only.
-    pub secrets: BTreeMap<String, String>,
-    /// Whether calls run on wasmtime's pooling instance allocator (default
-    /// `true`): slots for 128 concurrent calls (linear memory
-    /// capped at `limits.memory_bytes`, tables, fiber stacks) are reserved
-    /// when the component loads, virtual memory only, and a slot's pages are
-    /// reset in place between calls: a call's fixed cost (store and
-    /// instantiation) drops by about a third, a `check` by half (the
-    /// benchmark, `cargo bench -p siptel-sms-host`); calls beyond that wait
-    /// for a free slot. When the reservation fails (e.g. a capped address space),
-    /// the host falls back to on-demand allocation: [`SiptelSms::pooling`]
-    /// tells which one is in use.
-    pub pooling: bool,
-    /// Directory where wasmtime caches compiled code across processes, so a
-    /// short-lived host (a CLI, a test binary) loads the component without
-    /// compiling it again. `None` (the default) compiles at every load.
-    pub compile_cache: Option<PathBuf>,
-    /// Certificates (PEM) that HTTPS egress trusts besides the webpki roots:
-    /// the private CA of a Siptel sandbox or of a TLS-inspecting egress
-    /// proxy, or a test server's certificate (`stub::TLS_CERT_PEM`). Text
-    /// that holds no usable certificate fails the load.
-    pub tls_roots_pem: Option<String>,
-}
-
-impl Default for HostOptions {
-    fn default() -> Self {
-        HostOptions {
-            siptel_base_url: siptel_sms::siptel::DEFAULT_BASE_URL.into(),
-            limits: Limits::default(),
-            secrets: BTreeMap::new(),
-            pooling: true,
-            compile_cache: None,
-            tls_roots_pem: None,
-        }
-    }
-}
-
-impl fmt::Debug for HostOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let HostOptions {
-            siptel_base_url,
-            limits,
-            secrets,
-            pooling,
-            compile_cache,
-            tls_roots_pem,
-        } = self;
-        f.debug_struct("HostOptions")
-            .field("siptel_base_url", siptel_base_url)
-            .field("limits", limits)
-            .field("secrets", &secrets.keys().collect::<Vec<_>>())
-            .field("pooling", pooling)
-            .field("compile_cache", compile_cache)
-            .field("tls_roots_pem", &tls_roots_pem.as_ref().map(|_| "…"))
-            .finish()
-    }
-}
-
-/// Per-call choices of the host.
-#[derive(Clone, Debug, Default)]
-pub struct CallOptions {
-    /// Overrides `HostOptions::siptel_base_url` for this call (a platform
-    /// serving several Siptel endpoints, or a test with its own stub).
-    pub siptel_base_url: Option<String>,
-    /// Wall-clock instant the guest sees at the start of the call (it then
-    /// advances in real time); `None` is the real clock. Tests use it to
-    /// place a send inside or outside the sending window.
-    pub wall_clock: Option<SystemTime>,
-}
-
-/// The action's answer (or, as [`Failed`], the host's error) plus what the
-/// sandbox observed during the call.
-#[derive(Clone, Debug)]
-pub struct Called<T> {
-    /// The action's own answer.
-    pub value: T,
-    /// Guest stdout (lossy UTF-8, size-capped).
-    pub stdout: String,
-    /// Guest stderr (lossy UTF-8, size-capped).
-    pub stderr: String,
-    /// Outgoing requests refused by the egress policy: `scheme://host:port`
-    /// of a request to another authority, or `scheme://host:port (unknown
-    /// secret `name`)` of a request naming a secret the host does not hold.
-    pub denied: Vec<String>,
-}
-
-/// A call that ended in a host error (its `value`), with what the sandbox
-/// observed until then: a trapping guest's stderr usually says why (a Rust
-/// guest prints its panic message there). `Display` shows the error only;
-/// `?` turns it into the bare [`HostError`].
-pub type Failed = Called<HostError>;
-
-impl fmt::Display for Failed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.value, f)
-    }
-}
-
-impl std::error::Error for Failed {}
-
-impl From<Failed> for HostError {
-    fn from(failed: Failed) -> HostError {
-        failed.value
-    }
-}
-
-/// A failure of the host, distinct from the action's own outcomes.
-#[derive(Debug)]
-pub enum HostError {
-    /// The component could not be read, compiled or linked.
-    Load(String),
-    /// The call ran past its deadline and was stopped.
-    Timeout(Duration),
-    /// The guest tried to grow memory past the limit (bytes).
-    MemoryLimit(usize),
-    /// The guest trapped.
-    Trap(String),
-}
-
-impl fmt::Display for HostError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HostError::Load(e) => write!(f, "cannot load the component: {e}"),
-            HostError::Timeout(d) => write!(f, "the component ran past its {d:?} deadline"),
-            HostError::MemoryLimit(n) => {
-                write!(f, "the component exceeded its {n}-byte memory limit")
-            }
-            HostError::Trap(e) => write!(f, "the component trapped: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for HostError {}
+/// What the component sees instead of a `secret:` reference this call may
+/// not use, while the host collects the config's other problems: a literal
+/// key that passes validation and is never sent (only `check` and `preview`
+/// run with it).
+const WITHHELD_KEY: &str = "secret-withheld-by-host";
 
 /// The loaded component: compile once, call many times, from many tasks.
 pub struct SiptelSms {
@@ -216,11 +55,13 @@ pub struct SiptelSms {
     pre: InstancePre<CallState>,
     exports: Exports,
     options: HostOptions,
-    secrets: Arc<Secrets>,
+    /// `options.siptel_base_url`, checked at load.
+    base_url: BaseUrl,
+    vault: Arc<Vault>,
     /// Keep-alive connections of every call's outgoing HTTP.
     pool: Pool,
-    /// With the pooling allocator: one permit per instance slot.
-    slots: Option<tokio::sync::Semaphore>,
+    admission: Admission,
+    pooled: bool,
     ticker: Option<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
 }
@@ -234,37 +75,40 @@ impl SiptelSms {
     /// Loads a component from a `.wasm` file.
     pub fn from_file(path: impl AsRef<Path>, options: HostOptions) -> Result<Self, HostError> {
         let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).map_err(|e| HostError::Load(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
+            path: path.to_owned(),
+            error,
+        })?;
         Self::from_bytes(&bytes, options)
     }
 
     /// Loads a component from its bytes.
     pub fn from_bytes(wasm: &[u8], options: HostOptions) -> Result<Self, HostError> {
-        let load = |e: wasmtime::Error| HostError::Load(format!("{e:#}"));
-        let secrets = Arc::new(Secrets::new(&options.secrets).map_err(HostError::Load)?);
+        let base_url = parse_base_url(&options.siptel_base_url).map_err(LoadError::BaseUrl)?;
+        let vault = Arc::new(Vault::new(&options.secrets)?);
         let roots =
-            crate::pool::roots(options.tls_roots_pem.as_deref()).map_err(HostError::Load)?;
-        let pooling = options
-            .pooling
-            .then(|| pooling_config(&options.limits, POOLED_CALLS));
+            crate::pool::roots(options.tls_roots_pem.as_deref()).map_err(LoadError::TlsRoots)?;
+        let pooling = options.pooling.then(|| pooling_config(&options.limits));
         let cache = match &options.compile_cache {
             None => None,
             Some(dir) => {
                 let mut config = wasmtime::CacheConfig::new();
                 config.with_directory(dir);
-                Some(wasmtime::Cache::new(config).map_err(load)?)
+                Some(wasmtime::Cache::new(config).map_err(LoadError::from)?)
             }
         };
-        let (engine, pooling) = new_engine(pooling, cache).map_err(load)?;
-        let component = Component::from_binary(&engine, wasm).map_err(load)?;
+        let (engine, pooled) = new_engine(pooling, cache).map_err(LoadError::from)?;
+        let component = Component::from_binary(&engine, wasm).map_err(LoadError::from)?;
         let mut linker = Linker::<CallState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(load)?;
-        let pre = linker.instantiate_pre(&component).map_err(load)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(LoadError::from)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(LoadError::from)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(LoadError::from)?;
         // Type-checks every export against the world once, here.
-        SmsActionPre::new(pre.clone()).map_err(load)?;
-        let exports = Exports::find(&component).map_err(load)?;
+        SmsActionPre::new(pre.clone()).map_err(LoadError::from)?;
+        let exports = Exports::find(&component).map_err(LoadError::from)?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let ticker = {
@@ -277,16 +121,18 @@ impl SiptelSms {
                         engine.increment_epoch();
                     }
                 })
-                .map_err(|e| HostError::Load(format!("epoch thread: {e}")))?
+                .map_err(LoadError::Thread)?
         };
         Ok(SiptelSms {
             engine,
             pre,
             exports,
+            admission: Admission::new(&options.limits),
             options,
-            secrets,
+            base_url,
+            vault,
             pool: Pool::with_roots(roots),
-            slots: pooling.then(|| tokio::sync::Semaphore::new(POOLED_CALLS as usize)),
+            pooled,
             ticker: Some(ticker),
             stop,
         })
@@ -299,7 +145,7 @@ impl SiptelSms {
 
     /// Whether calls run on the pooling allocator (see [`HostOptions::pooling`]).
     pub fn pooling(&self) -> bool {
-        self.slots.is_some()
+        self.pooled
     }
 
     /// `send`: validates, checks the window, sends through Siptel.
@@ -309,36 +155,69 @@ impl SiptelSms {
         entities: &[Entity],
         options: &CallOptions,
     ) -> Result<Called<Outcome>, Failed> {
-        let deadline_ms = config
-            .deadline_ms
-            .unwrap_or(siptel_sms::describe::DEFAULT_DEADLINE_MS);
+        if let Some(refusal) = self.secret_refusal(config, options) {
+            return self
+                .with_other_problems(refusal, config, Some(entities), options)
+                .await
+                .map(|called| called.map(|problems| Outcome::Invalid { problems }));
+        }
+        let deadline_ms = config.deadline_ms.unwrap_or(config::DEADLINE_MS.default);
         let timeout = self
             .options
             .limits
             .call_timeout
             .max(Duration::from_millis(u64::from(deadline_ms)) + Duration::from_secs(5));
-        let (wit_config, wit_entities) = (config.clone().into(), wit_entities(entities));
-        let key = Some((config.api_key.as_str(), entities));
-        self.call(options, timeout, key, async |instance, store| {
-            let (outcome,) = invoke::<(&wit::Config, &[wit::Entity]), (wit::Outcome,)>(
-                instance,
-                store,
-                &self.exports.send,
-                (&wit_config, &wit_entities),
-            )
-            .await?;
-            Ok(outcome.into())
-        })
+        let (config, entities) = config::bounded(config, entities);
+        let (wit_config, wit_entities) =
+            (wit::Config::from(config.clone()), wit_entities(&entities));
+        let scrub = (&config.api_key, entities.as_slice());
+        self.call(
+            CallKind::Send,
+            options,
+            timeout,
+            Some(scrub),
+            async |instance, store| {
+                let (outcome,) = invoke::<(&wit::Config, &[wit::Entity]), (wit::Outcome,)>(
+                    instance,
+                    store,
+                    &self.exports.send,
+                    (&wit_config, &wit_entities),
+                )
+                .await?;
+                Ok(outcome.into())
+            },
+        )
         .await
     }
 
     /// `check`: design-time validation.
-    pub async fn check(&self, config: &Config) -> Result<Called<Vec<Problem>>, Failed> {
-        let wit_config = config.clone().into();
+    pub async fn check(
+        &self,
+        config: &Config,
+        options: &CallOptions,
+    ) -> Result<Called<Vec<Problem>>, Failed> {
+        if let Some(refusal) = self.secret_refusal(config, options) {
+            return self
+                .with_other_problems(refusal, config, None, options)
+                .await;
+        }
+        self.guest_check(config, options).await
+    }
+
+    async fn guest_check(
+        &self,
+        config: &Config,
+        options: &CallOptions,
+    ) -> Result<Called<Vec<Problem>>, Failed> {
+        let (config, _) = config::bounded(config, &[]);
+        let wit_config = wit::Config::from(config.clone());
+        let timeout = self.options.limits.call_timeout;
+        let scrub = (&config.api_key, &[][..]);
         self.call(
-            &CallOptions::default(),
-            self.options.limits.call_timeout,
-            Some((&config.api_key, &[])),
+            CallKind::Quick,
+            options,
+            timeout,
+            Some(scrub),
             async |instance, store| {
                 let (problems,) = invoke::<(&wit::Config,), (Vec<wit::Problem>,)>(
                     instance,
@@ -353,23 +232,46 @@ impl SiptelSms {
         .await
     }
 
-    /// `preview` at `at` (Unix seconds; `None` is the guest's clock).
+    /// `preview`: what `send` would do at `options.wall_clock` (default:
+    /// now), without network.
     pub async fn preview(
         &self,
         config: &Config,
         entities: &[Entity],
-        at: Option<i64>,
         options: &CallOptions,
     ) -> Result<Called<Result<SendPreview, Vec<Problem>>>, Failed> {
-        let (wit_config, wit_entities) = (config.clone().into(), wit_entities(entities));
-        let at = at.map(|s| Datetime {
-            seconds: u64::try_from(s).unwrap_or(0),
-            nanoseconds: 0,
+        if let Some(refusal) = self.secret_refusal(config, options) {
+            return self
+                .with_other_problems(refusal, config, Some(entities), options)
+                .await
+                .map(|called| called.map(Err));
+        }
+        self.guest_preview(config, entities, options).await
+    }
+
+    async fn guest_preview(
+        &self,
+        config: &Config,
+        entities: &[Entity],
+        options: &CallOptions,
+    ) -> Result<Called<Result<SendPreview, Vec<Problem>>>, Failed> {
+        let (config, entities) = config::bounded(config, entities);
+        let (wit_config, wit_entities) =
+            (wit::Config::from(config.clone()), wit_entities(&entities));
+        let at = options.wall_clock.map(|at| {
+            let since_epoch = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+            Datetime {
+                seconds: since_epoch.as_secs(),
+                nanoseconds: 0,
+            }
         });
+        let timeout = self.options.limits.call_timeout;
+        let scrub = (&config.api_key, entities.as_slice());
         self.call(
+            CallKind::Quick,
             options,
-            self.options.limits.call_timeout,
-            Some((&config.api_key, entities)),
+            timeout,
+            Some(scrub),
             async |instance, store| {
                 type Answer = Result<wit::SendPreview, Vec<wit::Problem>>;
                 let (answer,) =
@@ -389,10 +291,12 @@ impl SiptelSms {
     }
 
     /// `describe`: the action's form.
-    pub async fn describe(&self) -> Result<Called<ActionForm>, Failed> {
+    pub async fn describe(&self, options: &CallOptions) -> Result<Called<ActionForm>, Failed> {
+        let timeout = self.options.limits.call_timeout;
         self.call(
-            &CallOptions::default(),
-            self.options.limits.call_timeout,
+            CallKind::Quick,
+            options,
+            timeout,
             None,
             async |instance, store| {
                 let (form,) = invoke::<(), (wit_form::ActionForm,)>(
@@ -412,9 +316,11 @@ impl SiptelSms {
     /// no export: a readiness check (the component links and fits the
     /// limits) that costs what every call pays before its export runs.
     pub async fn instantiate(&self) -> Result<(), Failed> {
+        let timeout = self.options.limits.call_timeout;
         self.call(
+            CallKind::Quick,
             &CallOptions::default(),
-            self.options.limits.call_timeout,
+            timeout,
             None,
             async |_instance, _store| Ok(()),
         )
@@ -422,18 +328,77 @@ impl SiptelSms {
         .map(|_| ())
     }
 
-    /// Runs one export in a fresh store: deadline, memory limit, captured
-    /// output (scrubbed of `api_key`, as written and resolved by its
-    /// entities, and of the host's secrets), no sockets, files or
-    /// environment, and egress limited to the allowed Siptel authority (with
-    /// the host's secrets put on it).
+    /// The problem of a config whose `secret:<name>` this call may not use
+    /// (not granted by `options.secrets`, or not held by the host: the same
+    /// answer, so a tenant cannot probe for other tenants' names). A
+    /// malformed reference is left to the component, which explains it.
+    fn secret_refusal(&self, config: &Config, options: &CallOptions) -> Option<Problem> {
+        let name = secret::reference(config.api_key.expose())?;
+        let granted = Grant::new(&options.secrets);
+        if !secret::is_valid_name(name) || granted.allows(name, &self.vault) {
+            return None;
+        }
+        let error = SecretError::NotGranted {
+            name: name.to_owned(),
+        };
+        let lang = config.language.unwrap_or_default();
+        Some(Problem::of(FieldId::ApiKey, &error, lang))
+    }
+
+    /// `refusal` and every other problem of the config, found by the
+    /// component with the refused reference withheld: `check` at design
+    /// time (`entities` `None`), else `preview`. Nothing is sent.
+    async fn with_other_problems(
+        &self,
+        refusal: Problem,
+        config: &Config,
+        entities: Option<&[Entity]>,
+        options: &CallOptions,
+    ) -> Result<Called<Vec<Problem>>, Failed> {
+        let withheld = Config {
+            api_key: Secret::from(WITHHELD_KEY),
+            ..config.clone()
+        };
+        let others = match entities {
+            None => self.guest_check(&withheld, options).await?,
+            Some(entities) => self
+                .guest_preview(&withheld, entities, options)
+                .await?
+                .map(|answer| answer.err().unwrap_or_default()),
+        };
+        Ok(others.map(|others| {
+            let mut problems = vec![refusal];
+            problems.extend(others);
+            problems.truncate(MAX_PROBLEMS);
+            problems
+        }))
+    }
+
+    /// Runs one export in a fresh store, once admitted (a slot within
+    /// `Limits::slot_wait`): deadline, memory limit, captured output
+    /// (scrubbed of the host's keys and of `scrub`, the config's key as
+    /// written and as its entities resolve it), no sockets, files or
+    /// environment, and egress limited to the call's Siptel base URL (with
+    /// the call's granted secrets put on it).
     async fn call<T>(
         &self,
+        kind: CallKind,
         options: &CallOptions,
         timeout: Duration,
-        api_key: Option<(&str, &[Entity])>,
+        scrub: Option<(&Secret, &[Entity])>,
         run: impl AsyncFnOnce(&Instance, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<Called<T>, Failed> {
+        let base_url = match &options.siptel_base_url {
+            None => self.base_url.clone(),
+            Some(url) => parse_base_url(url).map_err(|e| Called::quiet(HostError::BaseUrl(e)))?,
+        };
+        // Admitted before the store exists, released after it is dropped
+        // (declared first, so dropped last).
+        let _ticket = self
+            .admission
+            .admit(kind, options.tenant.as_deref())
+            .await
+            .map_err(|waited| Called::quiet(HostError::Busy(waited)))?;
         let stdout = MemoryOutputPipe::new(self.options.limits.output_bytes);
         let stderr = MemoryOutputPipe::new(self.options.limits.output_bytes);
         let mut wasi = WasiCtxBuilder::new();
@@ -448,10 +413,6 @@ impl SiptelSms {
         if let Some(at) = options.wall_clock {
             wasi.wall_clock(OffsetClock::starting_at(at));
         }
-        let base_url = options
-            .siptel_base_url
-            .as_deref()
-            .unwrap_or(&self.options.siptel_base_url);
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);
         let state = CallState {
@@ -459,21 +420,15 @@ impl SiptelSms {
             http: WasiHttpCtx::new(),
             table,
             egress: Egress::new(
-                Authority::of_base_url(base_url),
-                self.secrets.clone(),
+                Scope::of(&base_url),
+                Arc::clone(&self.vault),
+                Grant::new(&options.secrets),
                 self.pool.clone(),
             ),
             limiter: MemoryLimiter {
                 limit: self.options.limits.memory_bytes,
                 refused: false,
             },
-        };
-        // A pooled instance slot for this call, released after the store
-        // (declared before it, so dropped after it).
-        let _slot = match &self.slots {
-            // Never closed: `acquire` only waits.
-            Some(slots) => slots.acquire().await.ok(),
-            None => None,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -514,24 +469,19 @@ impl SiptelSms {
             |pipe: &MemoryOutputPipe| String::from_utf8_lossy(&pipe.contents()).into_owned();
         let (mut stdout, mut stderr) = (captured(&stdout), captured(&stderr));
         if !stdout.is_empty() || !stderr.is_empty() {
-            let redactor = Redactor::new(self.options.secrets.values(), api_key);
+            let redactor = Redactor::new(self.vault.keys(), scrub);
             stdout = redactor.scrub(stdout);
             stderr = redactor.scrub(stderr);
         }
-        let denied = std::mem::take(&mut store.data_mut().egress.denied);
+        let observed = Called {
+            value: (),
+            stdout,
+            stderr,
+            denied: std::mem::take(&mut store.data_mut().egress.denied),
+        };
         match value {
-            Ok(value) => Ok(Called {
-                value,
-                stdout,
-                stderr,
-                denied,
-            }),
-            Err(error) => Err(Called {
-                value: error,
-                stdout,
-                stderr,
-                denied,
-            }),
+            Ok(value) => Ok(observed.map(|()| value)),
+            Err(error) => Err(observed.map(|()| error)),
         }
     }
 }
@@ -548,7 +498,7 @@ struct Exports {
 
 impl Exports {
     fn find(component: &Component) -> wasmtime::Result<Exports> {
-        const INTERFACE: &str = "siptel:sms/action@0.1.0";
+        const INTERFACE: &str = siptel_sms::ACTION_INTERFACE;
         let interface = component
             .get_export_index(None, INTERFACE)
             .ok_or_else(|| wasmtime::format_err!("no export `{INTERFACE}`"))?;
@@ -581,9 +531,6 @@ where
     func.call_async(&mut *store, params).await
 }
 
-/// Concurrent calls the pooling allocator reserves instance slots for.
-const POOLED_CALLS: u32 = 128;
-
 /// Core instances, tables and table elements one component instance may
 /// use in the pool: the action (and the sandbox probe) has 3 core instances
 /// and 2 tables of at most 174 elements; the rest is headroom.
@@ -597,10 +544,11 @@ const POOLED_TABLE_ELEMENTS: usize = 10_000;
 const POOLED_TABLE_KEEP_RESIDENT: usize = 64 << 10;
 const POOLED_MEMORY_KEEP_RESIDENT: usize = 4 << 20;
 
-/// The pooling allocator sized for this component: `slots` concurrent
+/// The pooling allocator sized for this component: `limits.concurrent_calls`
 /// instances, each with one linear memory of at most `limits.memory_bytes`.
-fn pooling_config(limits: &Limits, slots: u32) -> PoolingAllocationConfig {
+fn pooling_config(limits: &Limits) -> PoolingAllocationConfig {
     const WASM_PAGE: usize = 64 << 10;
+    let slots = limits.concurrent_calls.max(1);
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(slots)
         .max_core_instances_per_component(POOLED_CORE_INSTANCES)
@@ -752,7 +700,7 @@ mod pooling_tests {
 
     #[test]
     fn pooling_reserves_slots_for_the_default_limits() {
-        let pooling = pooling_config(&Limits::default(), POOLED_CALLS);
+        let pooling = pooling_config(&Limits::default());
         let (_engine, pooled) = new_engine(Some(pooling), None).unwrap();
         assert!(pooled);
     }
@@ -760,7 +708,7 @@ mod pooling_tests {
     #[test]
     fn an_unreservable_pool_falls_back_to_on_demand() {
         // A million 4 GiB memory slots: more address space than exists.
-        let mut pooling = pooling_config(&Limits::default(), POOLED_CALLS);
+        let mut pooling = pooling_config(&Limits::default());
         pooling.total_memories(1 << 20);
         let (_engine, pooled) = new_engine(Some(pooling), None).unwrap();
         assert!(!pooled);

@@ -8,7 +8,7 @@
 //!
 //! let action = SiptelSms::builtin(HostOptions::default())?;
 //! let config: Config = serde_json::from_str(r#"{"api-key": "k", "sender": "56912345678"}"#).unwrap();
-//! let problems = action.check(&config).await?.value;
+//! let problems = action.check(&config, &CallOptions::default()).await?.value;
 //! # Ok(()) }
 //! ```
 //!
@@ -18,19 +18,26 @@
 //! URL, over TLS that trusts the webpki roots plus
 //! [`HostOptions::tls_roots_pem`]). The outer `Result` is the host's
 //! ([`Failed`]: trap, timeout or limit, with the output seen until then); the
-//! value is the action's. API keys may stay outside the sandbox: see
-//! [`HostOptions::secrets`].
+//! value is the action's. API keys may stay outside the sandbox, granted per
+//! call to the tenant they belong to: see [`HostOptions::secrets`] and
+//! [`CallOptions::secrets`]. Calls wait a bounded time for an instance slot,
+//! with shares per tenant and a reserve for quick calls: see [`Limits`].
 
+mod admission;
 mod bindings;
 mod egress;
+mod error;
 mod host;
+mod options;
 mod pool;
 mod redact;
+mod secrets;
 
 pub mod stub;
 
-pub use egress::{Authority, SECRET_PREFIX};
-pub use host::{CallOptions, Called, Failed, HostError, HostOptions, Limits, SiptelSms};
+pub use error::{Called, Failed, HostError, LoadError};
+pub use host::SiptelSms;
+pub use options::{CallOptions, HostOptions, Limits};
 pub use redact::REDACTED;
 
 /// Path of the guest component built by `build.rs` (release profile).

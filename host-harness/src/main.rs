@@ -8,7 +8,6 @@ use clap::{Args, Parser, Subcommand};
 use siptel_sms::model::{Config, Entity, Outcome};
 use siptel_sms_host::stub::{StubConfig, StubSiptel};
 use siptel_sms_host::{CallOptions, HostOptions, SiptelSms};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -118,13 +117,14 @@ async fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Demo { json } => demo::run(json).await,
         Command::Describe { json } => {
-            let form = load()?.describe().await?.value;
+            let form = load()?.describe(&CallOptions::default()).await?.value;
             print(json, &form, || render::form(&form))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(args) => {
             let (config, _) = args.inputs()?;
-            let problems = load()?.check(&config).await?.value;
+            let options = args.options(None);
+            let problems = args.load()?.check(&config, &options).await?.value;
             print(args.json, &problems, || render::problems(&problems))?;
             Ok(if problems.is_empty() {
                 ExitCode::SUCCESS
@@ -134,14 +134,10 @@ async fn run(command: Command) -> Result<ExitCode> {
         }
         Command::Preview(args) => {
             let (config, entities) = args.inputs()?;
-            let at = args.at()?;
-            let at_seconds = at.map(|t| {
-                t.duration_since(SystemTime::UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            });
+            let options = args.options(args.at()?);
             let answer = args
                 .load()?
-                .preview(&config, &entities, at_seconds, &args.options(None))
+                .preview(&config, &entities, &options)
                 .await?
                 .value;
             match &answer {
@@ -228,10 +224,7 @@ impl CallArgs {
     /// the command line.
     fn load(&self) -> Result<SiptelSms> {
         let mut options = host_options();
-        for secret in &self.secrets {
-            let Some((name, variable)) = secret.split_once('=') else {
-                bail!("--secret {secret:?} is not NAME=ENV_VAR");
-            };
+        for (name, variable) in self.secret_names()? {
             let key = std::env::var(variable).with_context(|| {
                 format!("--secret {name}: the environment variable {variable} is not set")
             })?;
@@ -245,31 +238,43 @@ impl CallArgs {
         Ok(SiptelSms::builtin(options)?)
     }
 
+    /// `(NAME, ENV_VAR)` of every `--secret`.
+    fn secret_names(&self) -> Result<Vec<(&str, &str)>> {
+        self.secrets
+            .iter()
+            .map(|secret| match secret.split_once('=') {
+                Some(pair) => Ok(pair),
+                None => bail!("--secret {secret:?} is not NAME=ENV_VAR"),
+            })
+            .collect()
+    }
+
     fn inputs(&self) -> Result<(Config, Vec<Entity>)> {
-        let mut config: Config = read_json(&self.config, "config")?;
+        let mut config = read_json(&self.config, "config", siptel_sms::json::config)?;
         if let Some(url) = &self.base_url {
             config.base_url = Some(url.clone());
         }
         let entities = match &self.entities {
             None => Vec::new(),
-            Some(path) => read_json::<BTreeMap<String, String>>(path, "entities")?
-                .into_iter()
-                .map(|(name, value)| Entity {
-                    name,
-                    value,
-                    kind: None,
-                })
-                .collect(),
+            Some(path) => read_json(path, "entities", siptel_sms::json::entities)?,
         };
         Ok((config, entities))
     }
 
-    /// The egress allowance follows `--base-url`: the person running the CLI
-    /// is the host operator.
+    /// The egress allowance follows `--base-url` and the secrets given with
+    /// `--secret` are granted: the person running the CLI is the host
+    /// operator.
     fn options(&self, wall_clock: Option<SystemTime>) -> CallOptions {
         CallOptions {
             siptel_base_url: self.base_url.clone(),
             wall_clock,
+            secrets: self
+                .secret_names()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, _)| name.to_owned())
+                .collect(),
+            tenant: None,
         }
     }
 
@@ -287,9 +292,12 @@ impl CallArgs {
     }
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+fn read_json<T>(
+    path: &Path,
+    what: &str,
+    parse: impl FnOnce(&str) -> Result<T, siptel_sms::json::JsonError>,
+) -> Result<T> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("the {what} file {} is not valid", path.display()))
+    parse(&text).with_context(|| format!("the {what} file {} is not valid", path.display()))
 }

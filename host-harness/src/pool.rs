@@ -34,7 +34,6 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
@@ -75,12 +74,23 @@ const MAX_IDLE_PER_AUTHORITY: usize = 128;
 /// each runtime gets its own pool: a connection is never handed to a call on
 /// another runtime, where it would stall while its runtime is not running
 /// (a current-thread runtime outside `block_on`) or die with it. A server
-/// has one runtime, hence one pool; a test binary has one per test.
+/// has one runtime, hence one pool; a test binary has one per test, and a
+/// host that makes a runtime per request one per request: only the
+/// [`MAX_RUNTIMES`] runtimes used last keep a client (tokio tells no one
+/// when a runtime ends), so the clients of finished runtimes do not pile up.
 #[derive(Clone)]
 pub(crate) struct Pool {
     connector: Connector,
-    clients: Arc<Mutex<HashMap<Option<tokio::runtime::Id>, PooledClient>>>,
+    /// Most recently used first.
+    clients: Arc<Mutex<Vec<RuntimeClient>>>,
 }
+
+/// The client of one runtime (`None`: outside any runtime).
+type RuntimeClient = (Option<tokio::runtime::Id>, PooledClient);
+
+/// Runtimes whose clients are kept: one per worker thread of a
+/// current-thread-runtime-per-core server fits.
+const MAX_RUNTIMES: usize = 64;
 
 type PooledClient = Client<Connector, WasiBody>;
 
@@ -120,16 +130,27 @@ impl Pool {
             .ok()
             .map(|handle| handle.id());
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        clients
-            .entry(runtime)
-            .or_insert_with(|| {
-                Client::builder(TokioExecutor::new())
+        let used = match clients.iter().position(|(id, _)| *id == runtime) {
+            Some(i) => clients.remove(i),
+            None => {
+                clients.truncate(MAX_RUNTIMES - 1);
+                let client = Client::builder(TokioExecutor::new())
                     .pool_timer(TokioTimer::new())
                     .pool_idle_timeout(IDLE_TIMEOUT)
                     .pool_max_idle_per_host(MAX_IDLE_PER_AUTHORITY)
-                    .build(self.connector.clone())
-            })
-            .clone()
+                    .build(self.connector.clone());
+                (runtime, client)
+            }
+        };
+        let client = used.1.clone();
+        clients.insert(0, used);
+        client
+    }
+
+    /// Runtimes with a client (for tests of the bookkeeping).
+    #[cfg(test)]
+    fn runtimes(&self) -> usize {
+        self.clients.lock().map(|c| c.len()).unwrap_or(0)
     }
 
     /// Sends `request` (absolute URI) on a pooled connection to its authority,
@@ -708,6 +729,20 @@ mod tests {
             assert_eq!(status, 400);
         }
         assert_eq!(stub.request_count(), 2);
+    }
+
+    #[test]
+    fn the_clients_of_past_runtimes_do_not_pile_up() {
+        let stub = StubSiptel::start(StubConfig::default()).unwrap();
+        let pool = Pool::new();
+        let url = format!("http://{}/v1/sms", stub.addr());
+        for _ in 0..MAX_RUNTIMES + 10 {
+            let (status, _) = current_thread()
+                .block_on(exchange(&pool, &url, None))
+                .unwrap();
+            assert_eq!(status, 400);
+        }
+        assert_eq!(pool.runtimes(), MAX_RUNTIMES);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! variables resolve) and of every host secret, even a key the output cap cut
 //! in two. The component prints nothing; this holds for any guest.
 
-use crate::egress::SECRET_PREFIX;
-use siptel_sms::model::Entity;
-use siptel_sms::template;
+use siptel_sms::config;
+use siptel_sms::model::{Entity, FieldId};
+use siptel_sms::secret::{self, Secret};
+use siptel_sms::template::{self, Entities};
 
 /// What a key is replaced with.
 pub const REDACTED: &str = "[redacted]";
@@ -22,19 +23,22 @@ pub(crate) struct Redactor {
 
 impl Redactor {
     /// `secrets`, plus `api_key` as written and as `entities` resolve it
-    /// (unless it is a `secret:` placeholder).
+    /// (the component's own rendering, within the field's length; unless it
+    /// is a `secret:` reference).
     pub(crate) fn new<'a>(
-        secrets: impl IntoIterator<Item = &'a String>,
-        api_key: Option<(&str, &[Entity])>,
+        secrets: impl IntoIterator<Item = &'a str>,
+        api_key: Option<(&Secret, &[Entity])>,
     ) -> Redactor {
-        let mut keys: Vec<String> = secrets.into_iter().cloned().collect();
+        let mut keys: Vec<String> = secrets.into_iter().map(str::to_owned).collect();
         if let Some((raw, entities)) = api_key {
+            let raw = raw.expose();
+            let max = config::max_chars(FieldId::ApiKey).unwrap_or(config::LONGEST_TEXT_CHARS);
             keys.push(raw.to_owned());
-            keys.extend(template::render_entities(raw, entities).ok());
+            keys.extend(template::render_entities(raw, &Entities::new(entities), max).ok());
         }
-        // A `secret:<name>` placeholder names a key; the key itself is
-        // among `secrets`.
-        keys.retain(|k| k.len() >= MIN_LEN && !k.starts_with(SECRET_PREFIX));
+        // A `secret:<name>` reference names a key; the key itself is among
+        // `secrets`.
+        keys.retain(|k| k.len() >= MIN_LEN && secret::reference(k).is_none());
         keys.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         keys.dedup();
         Redactor { keys }
@@ -84,7 +88,7 @@ mod tests {
     #[test]
     fn the_key_as_written_and_as_resolved_is_scrubbed() {
         let entities = [entity("key", "sk_live_old"), entity("key", "sk_live_NEW")];
-        let redactor = Redactor::new([], Some(("{{key}}", &entities[..])));
+        let redactor = Redactor::new([], Some((&"{{key}}".into(), &entities[..])));
         assert_eq!(
             redactor.scrub("sent with sk_live_NEW and {{key}}".into()),
             "sent with [redacted] and [redacted]"
@@ -95,13 +99,13 @@ mod tests {
 
     #[test]
     fn host_secrets_are_scrubbed_and_short_strings_left_alone() {
-        let secrets = ["REAL-key-123".to_string(), "abc".to_string()];
-        let redactor = Redactor::new(&secrets, Some(("k", &[][..])));
+        let secrets = ["REAL-key-123", "abc"];
+        let redactor = Redactor::new(secrets, Some((&"k".into(), &[][..])));
         assert_eq!(
             redactor.scrub("REAL-key-123 abc k".into()),
             "[redacted] abc k"
         );
-        let placeholder = Redactor::new(&secrets, Some(("secret:siptel", &[][..])));
+        let placeholder = Redactor::new(secrets, Some((&"secret:siptel".into(), &[][..])));
         assert_eq!(
             placeholder.scrub("secret:siptel is REAL-key-123".into()),
             "secret:siptel is [redacted]"
@@ -110,7 +114,7 @@ mod tests {
 
     #[test]
     fn a_key_cut_by_the_output_cap_is_scrubbed() {
-        let redactor = Redactor::new([], Some(("sk_live_SECRET", &[][..])));
+        let redactor = Redactor::new([], Some((&"sk_live_SECRET".into(), &[][..])));
         assert_eq!(redactor.scrub("key: sk_live_SE".into()), "key: [redacted]");
         // Too short a tail to say.
         assert_eq!(redactor.scrub("key: sk_".into()), "key: sk_");
@@ -119,8 +123,7 @@ mod tests {
 
     #[test]
     fn a_longer_key_is_scrubbed_before_one_it_contains() {
-        let secrets = ["abcd".to_string(), "abcdefgh".to_string()];
-        let redactor = Redactor::new(&secrets, None);
+        let redactor = Redactor::new(["abcd", "abcdefgh"], None);
         assert_eq!(
             redactor.scrub("abcdefgh abcd".into()),
             "[redacted] [redacted]"

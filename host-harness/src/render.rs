@@ -1,7 +1,15 @@
 //! Text for a person: outcomes, problems, previews and the form.
 
 use siptel_sms::model::{ActionForm, Encoding, Outcome, Problem, SendPreview, WindowStatus};
+use siptel_sms::text::escaped;
 use std::fmt::Write;
+
+/// Text from outside (Siptel's answers, a config's values) as a terminal
+/// may show it: control characters written as `U+001B`, so none can act on
+/// the terminal. Line breaks of multi-line texts are handled by callers.
+fn shown(text: &str) -> String {
+    escaped(text.chars())
+}
 
 /// The WIT name of a serde-named value (enums serialize to their kebab name).
 fn name<T: serde::Serialize>(value: &T) -> String {
@@ -29,14 +37,14 @@ pub fn outcome(outcome: &Outcome) -> String {
             let _ = writeln!(
                 out,
                 "sent: {} ({}), {}, {}, idempotency key {}",
-                r.id,
-                r.status,
+                shown(&r.id),
+                shown(&r.status),
                 plural(r.segments, "segment", "segments"),
                 plural(r.attempts, "attempt", "attempts"),
                 r.idempotency_key
             );
             if let Some(c) = &r.campaign {
-                let _ = writeln!(out, "  campaign: {c}");
+                let _ = writeln!(out, "  campaign: {}", shown(c));
             }
         }
         Outcome::Blocked(b) => {
@@ -46,7 +54,7 @@ pub fn outcome(outcome: &Outcome) -> String {
                 name(&b.reason),
                 b.next_allowed,
                 b.wait_seconds,
-                b.description
+                shown(&b.description)
             );
         }
         Outcome::Invalid { problems: list } => {
@@ -62,8 +70,15 @@ pub fn outcome(outcome: &Outcome) -> String {
                 f.error_intent,
                 name(&f.code),
                 plural(f.attempts, "attempt", "attempts"),
-                f.description
+                shown(&f.description)
             );
+            if f.possibly_sent {
+                let _ = writeln!(
+                    out,
+                    "  possibly sent: re-run only with idempotency key {}",
+                    f.idempotency_key
+                );
+            }
         }
     }
     out
@@ -80,7 +95,7 @@ pub fn problems(problems: &[Problem]) -> String {
             "  {} [{}]: {}",
             name(&p.field),
             name(&p.code),
-            p.message
+            shown(&p.message)
         );
     }
     out
@@ -90,7 +105,8 @@ pub fn preview(p: &SendPreview) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "from {} to {}", p.sender, p.recipient);
     if let Some(text) = &p.message {
-        let _ = writeln!(out, "message:\n  {}", text.replace('\n', "\n  "));
+        let lines: Vec<String> = text.split('\n').map(shown).collect();
+        let _ = writeln!(out, "message:\n  {}", lines.join("\n  "));
         let units = match p.encoding {
             Encoding::Gsm7 => "septets",
             Encoding::Ucs2 => "UTF-16 units",
@@ -122,9 +138,9 @@ pub fn preview(p: &SendPreview) -> String {
         }
     }
     if let Some(c) = &p.campaign {
-        let _ = writeln!(out, "campaign: {c}");
+        let _ = writeln!(out, "campaign: {}", shown(c));
         for v in &p.campaign_variables {
-            let _ = writeln!(out, "  {} = {}", v.name, v.value);
+            let _ = writeln!(out, "  {} = {}", shown(&v.name), shown(&v.value));
         }
     }
     if let Some(rut) = &p.rut {

@@ -134,8 +134,8 @@ describe('check', () => {
 
   test('bindings are strict: out-of-range integers and bad enum names throw TypeError', () => {
     const base = baseConfig('http://127.0.0.1:9');
-    // Without `jco transpile --strict` a u8 of 257 would wrap silently to 1.
-    assert.throws(() => action.check({ ...base, maxAttempts: 257 }), TypeError);
+    // Without `jco transpile --strict` a u32 of 2^32 + 1 would wrap silently to 1.
+    assert.throws(() => action.check({ ...base, maxAttempts: 2 ** 32 + 1 }), TypeError);
     assert.throws(() => action.check({ ...base, maxAttempts: 1.5 }), TypeError);
     assert.throws(() => action.check({ ...base, deadlineMs: 2 ** 32 }), TypeError);
     assert.throws(() => action.check({ ...base, language: 'fr' }), TypeError);

@@ -247,6 +247,7 @@ describe('failed: the error intent', () => {
     const config = { ...baseConfig(stub.url), errorIntent: 'SMS_Failed' };
     const outcome = action.send(config, []);
     assert.equal(outcome.tag, 'failed', show(outcome));
+    const requests = await stub.requests();
     assert.deepEqual(
       { ...outcome.val, description: typeof outcome.val.description },
       {
@@ -255,9 +256,11 @@ describe('failed: the error intent', () => {
         description: 'string',
         attempts: 1,
         lastStatus: 402,
+        idempotencyKey: requests[0].headers['idempotency-key'],
+        possiblySent: false,
       },
     );
-    assert.equal((await stub.requests()).length, 1);
+    assert.equal(requests.length, 1);
   });
 
   test('a 503 then success: sent on the second attempt with the same key', async () => {

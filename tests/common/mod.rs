@@ -48,7 +48,7 @@ pub fn stub() -> StubSiptel {
 /// A valid message config aimed at `stub`, whose window is always open.
 pub fn config(stub: &StubSiptel) -> Config {
     Config {
-        api_key: stub_key(),
+        api_key: stub_key().into(),
         sender: "56912345678".into(),
         recipient: "56987654321".into(),
         message: Some("Hola Ana, su hora es el lunes 10:30.".into()),
@@ -136,7 +136,7 @@ pub async fn send_at(config: &Config, entities: &[Entity], rfc3339: &str) -> Cal
 
 /// Design-time validation through the component; a host error fails the test.
 pub async fn check(config: &Config) -> Vec<siptel_sms::model::Problem> {
-    match action().check(config).await {
+    match action().check(config, &CallOptions::default()).await {
         Ok(called) => called.value,
         Err(e) => panic!("host error: {e}"),
     }
@@ -149,15 +149,11 @@ pub async fn preview_at(
     entities: &[Entity],
     rfc3339: &str,
 ) -> Result<siptel_sms::model::SendPreview, Vec<siptel_sms::model::Problem>> {
-    match action()
-        .preview(
-            config,
-            entities,
-            Some(unix(rfc3339)),
-            &CallOptions::default(),
-        )
-        .await
-    {
+    let options = CallOptions {
+        wall_clock: Some(instant(rfc3339)),
+        ..CallOptions::default()
+    };
+    match action().preview(config, entities, &options).await {
         Ok(called) => called.value,
         Err(e) => panic!("host error: {e}"),
     }
@@ -165,7 +161,7 @@ pub async fn preview_at(
 
 /// `describe` through the component; a host error fails the test.
 pub async fn describe() -> siptel_sms::model::ActionForm {
-    match action().describe().await {
+    match action().describe(&CallOptions::default()).await {
         Ok(called) => called.value,
         Err(e) => panic!("host error: {e}"),
     }

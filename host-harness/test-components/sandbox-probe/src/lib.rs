@@ -21,7 +21,9 @@
 //!   - anything else echoes: prints the API key it received to stdout and
 //!     stderr, and answers it in `message`.
 //! * `send`: `trap` panics; anything else is a URL that gets a `POST` with
-//!   `Authorization: Bearer <api-key>`. The answer is `sent` with the HTTP
+//!   `Authorization: Bearer <token>`, the token being `config.campaign` when
+//!   given (a secret reference the host never saw in the config), else the
+//!   API key. The answer is `sent` with the HTTP
 //!   status as `id` and the `location` header (if any) as `status`, or `failed`
 //!   with the `wasi:http` error (`request-denied` for `HttpRequestDenied`).
 
@@ -63,7 +65,8 @@ impl Guest for Probe {
         if command == "trap" {
             panic!("the probe traps on purpose");
         }
-        match post(&command, &config.api_key) {
+        let token = config.campaign.as_deref().unwrap_or(&config.api_key);
+        match post(&command, token) {
             Ok((status, location)) => Outcome::Sent(Receipt {
                 id: status.to_string(),
                 status: location.unwrap_or_default(),
@@ -81,6 +84,8 @@ impl Guest for Probe {
                 description: format!("{error:?}"),
                 attempts: 1,
                 last_status: None,
+                idempotency_key: String::new(),
+                possibly_sent: false,
             }),
         }
     }
