@@ -49,5 +49,5 @@ node_modules/.bin/jco transpile "$wasm" --name siptel_sms --strict --quiet -o ge
 
 step "node --test (stub: $bin)"
 # The stub's HTTPS mode (`stub --tls`) uses this test certificate.
-SIPTEL_SMS_BIN="$bin" NODE_EXTRA_CA_CERTS="$root/host-harness/stub-tls/cert.pem" \
+SIPTEL_SMS_BIN="$bin" NODE_EXTRA_CA_CERTS="$root/stub/tls/cert.pem" \
   node --test "$@" test/*.test.mjs

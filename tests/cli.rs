@@ -8,7 +8,7 @@ mod common;
 
 use common::stub;
 use serde_json::Value;
-use siptel_sms_host::stub::{StubConfig, StubSiptel};
+use siptel_stub::{StubConfig, StubSiptel};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -278,7 +278,7 @@ fn send_over_https_trusts_the_certificate_given_with_ca_cert() {
         &stub,
         "examples/config.json",
         MONDAY_10,
-        &["--ca-cert", "host-harness/stub-tls/cert.pem"],
+        &["--ca-cert", "stub/tls/cert.pem"],
     );
     assert_eq!(run.code, Some(0), "{run:?}");
     assert!(run.stdout.starts_with("sent: sms_"), "{run:?}");
@@ -416,4 +416,52 @@ fn at_garbage_is_a_clear_error() {
             "{command}: {run:?}"
         );
     }
+}
+
+#[test]
+fn a_config_must_be_an_object_not_a_list_of_fields() {
+    let positional = scratch_file(
+        "positional.json",
+        r#"["test-key", "56912345678", "56987654321"]"#,
+    );
+    let run = siptel_sms(&["check", positional.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: the config file {} is not valid: expected a JSON object",
+            positional.display()
+        )),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn out_of_range_numbers_of_any_size_are_the_same_problem() {
+    for value in ["255", "256", "-1", "99999999999999999999999"] {
+        let text = format!(
+            r#"{{"api-key": "k", "sender": "56912345678", "recipient": "56987654321",
+                "message": "Hola", "window-start": "09:00", "window-end": "18:00",
+                "weekdays": ["monday"], "max-attempts": {value}}}"#
+        );
+        let config = scratch_file(&format!("max-attempts-{value}.json"), &text);
+        let run = siptel_sms(&["check", config.to_str().unwrap(), "--json"]);
+        assert_eq!(run.code, Some(3), "{value}: {run:?}");
+        let problems = run.json();
+        assert_eq!(problems[0]["field"], "max-attempts", "{value}: {run:?}");
+        assert_eq!(problems[0]["code"], "out-of-range", "{value}: {run:?}");
+    }
+}
+
+#[test]
+fn control_characters_in_echoed_values_are_shown_escaped() {
+    // An invalid placeholder name that would retitle the terminal.
+    let text = "{\"api-key\": \"k\", \"sender\": \"56912345678\", \"recipient\": \
+                \"56987654321\", \"message\": \"{{\\u001b]0;owned\\u0007}}\", \
+                \"window-start\": \"09:00\", \"window-end\": \"18:00\", \
+                \"weekdays\": [\"monday\"]}";
+    let config = scratch_file("escape.json", text);
+    let run = siptel_sms(&["check", config.to_str().unwrap()]);
+    assert_eq!(run.code, Some(3), "{run:?}");
+    assert!(!run.stdout.contains('\u{1b}'), "{run:?}");
+    assert!(run.stdout.contains("U+001B]0;ownedU+0007"), "{run:?}");
 }

@@ -18,7 +18,7 @@ use siptel_sms::model::{
     CampaignVariable, Config, Failure, FailureCode, Language, Outcome, Receipt,
 };
 use siptel_sms_host::Called;
-use siptel_sms_host::stub::{RecordedRequest, Scripted, StubCampaign, StubConfig, StubSiptel};
+use siptel_stub::{RecordedRequest, Scripted, StubCampaign, StubConfig, StubSiptel};
 use std::time::{Duration, Instant};
 
 /// The body of the baseline config's message send.
@@ -309,6 +309,47 @@ async fn dropped_connection_then_success() {
     assert_eq!(stub.sent_count(), 1);
     let requests = attempts_of_one_send(&stub, &config, "/v1/sms", &message_body());
     assert_eq!(answered(&requests), [None, Some(201)]);
+}
+
+#[tokio::test]
+async fn a_201_cut_off_is_confirmed_by_a_retry_with_the_same_key() {
+    let stub = stub();
+    stub.script([Scripted::status(201).cut_after(10)]);
+    let config = config(&stub);
+    let called = send(&config, &[]).await;
+
+    let receipt = receipt(&called);
+    assert_eq!(receipt.attempts, 2);
+    let requests = attempts_of_one_send(&stub, &config, "/v1/sms", &message_body());
+    assert_eq!(answered(&requests), [Some(201), Some(201)]);
+}
+
+#[tokio::test]
+async fn a_201_cut_off_or_stalled_for_good_is_unconfirmed_never_not_sent() {
+    for (scripted, attempt_timeout_ms) in [
+        (Scripted::status(201).cut_after(12), 10_000),
+        (Scripted::status(201).stall_after(12), 300),
+    ] {
+        let stub = stub();
+        stub.script([scripted.clone(), scripted]);
+        let config = Config {
+            max_attempts: Some(2),
+            attempt_timeout_ms: Some(attempt_timeout_ms),
+            ..config(&stub)
+        };
+        let called = send(&config, &[]).await;
+
+        let failure = assert_failed(&called, FailureCode::Unconfirmed, 2, Some(201));
+        assert!(failure.possibly_sent);
+        let requests = attempts_of_one_send(&stub, &config, "/v1/sms", &message_body());
+        let key = requests[0].header("idempotency-key").unwrap();
+        assert_eq!(failure.idempotency_key, key);
+        assert!(failure.description.contains(key), "{failure:?}");
+        assert!(
+            failure.description.contains("pudo haberse enviado"),
+            "{failure:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -9,10 +9,10 @@ mod common;
 
 use common::{config, sent, stub, stub_key};
 use siptel_sms::model::{Config, Entity, FailureCode, FieldId, Outcome, ProblemCode, SendPreview};
-use siptel_sms_host::stub::{Scripted, StubConfig, StubSiptel};
 use siptel_sms_host::{
     CallOptions, Called, Failed, HostError, HostOptions, Limits, LoadError, REDACTED, SiptelSms,
 };
+use siptel_stub::{Scripted, StubConfig, StubSiptel};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
 use std::sync::OnceLock;
@@ -314,6 +314,112 @@ async fn host_errors_are_typed_and_distinct_from_the_actions_outcome() {
     assert!(matches!(loaded, Err(HostError::Load(_))));
 }
 
+// --- Capacity -------------------------------------------------------------
+
+/// A host with 4 slots (1 kept for quick calls), 2 per tenant, and a short
+/// wait for a slot.
+fn small_host() -> SiptelSms {
+    SiptelSms::builtin(HostOptions {
+        limits: Limits {
+            concurrent_calls: 4,
+            quick_reserve: 1,
+            tenant_slots: 2,
+            slot_wait: Duration::from_millis(300),
+            ..Limits::default()
+        },
+        ..common::host_options()
+    })
+    .expect("the component loads")
+}
+
+/// Options of a call for `tenant` to `stub`.
+fn tenant(stub: &StubSiptel, tenant: &str) -> CallOptions {
+    CallOptions {
+        siptel_base_url: Some(stub.base_url()),
+        tenant: Some(tenant.into()),
+        ..CallOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn slow_sends_never_keep_a_quick_call_waiting() {
+    let host = small_host();
+    let stub = stub();
+    let slow = Scripted::status(201).with_delay(Duration::from_secs(2));
+    stub.script(vec![slow; 3]);
+    let config = config(&stub);
+    let (a, b, c, d) = (
+        tenant(&stub, "a"),
+        tenant(&stub, "b"),
+        tenant(&stub, "c"),
+        tenant(&stub, "d"),
+    );
+    let started = Instant::now();
+    // Three tenants' slow sends hold every slot a send may take.
+    let (first, second, third, (quick, busy)) = tokio::join!(
+        host.send(&config, &[], &a),
+        host.send(&config, &[], &b),
+        host.send(&config, &[], &c),
+        async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let quick = host.check(&config, &d).await;
+            let quick_after = started.elapsed();
+            let busy = host.send(&config, &[], &d).await;
+            ((quick, quick_after), (busy, started.elapsed()))
+        },
+    );
+    let (quick, quick_after) = quick;
+    assert!(quick.unwrap().value.is_empty());
+    assert!(
+        quick_after < Duration::from_secs(1),
+        "the check waited {quick_after:?}"
+    );
+    let (busy, busy_after) = busy;
+    assert!(
+        matches!(&busy, Err(Called { value: HostError::Busy(d), .. }) if *d == Duration::from_millis(300)),
+        "{busy:?}"
+    );
+    assert!(busy_after < Duration::from_millis(1_500), "{busy_after:?}");
+    for send in [first, second, third] {
+        sent(&send.unwrap().value);
+    }
+}
+
+#[tokio::test]
+async fn one_tenant_holds_at_most_its_share_of_the_slots() {
+    let host = small_host();
+    let stub = stub();
+    let slow = Scripted::status(201).with_delay(Duration::from_secs(1));
+    stub.script(vec![slow; 3]);
+    let config = config(&stub);
+    let a = tenant(&stub, "a");
+    let (first, second, third, other) = tokio::join!(
+        host.send(&config, &[], &a),
+        host.send(&config, &[], &a),
+        async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            host.send(&config, &[], &a).await
+        },
+        async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            host.send(&config, &[], &tenant(&stub, "b")).await
+        },
+    );
+    sent(&first.unwrap().value);
+    sent(&second.unwrap().value);
+    assert!(
+        matches!(
+            third,
+            Err(Called {
+                value: HostError::Busy(_),
+                ..
+            })
+        ),
+        "{third:?}"
+    );
+    sent(&other.unwrap().value);
+}
+
 // --- Egress ---------------------------------------------------------------
 
 #[tokio::test]
@@ -368,6 +474,37 @@ async fn a_request_to_another_loopback_port_is_refused_and_never_arrives() {
     }
     assert_no_connection(&listener);
     assert_eq!(stub.request_count(), 0);
+}
+
+#[tokio::test]
+async fn behind_a_gateway_path_only_that_path_is_reachable_and_gets_the_key() {
+    let stub = keyed_stub();
+    let gateway = CallOptions {
+        siptel_base_url: Some(format!("{}/tenants/a", stub.base_url())),
+        ..granted()
+    };
+    for escape in [
+        "/tenants/a/../b/v1/sms",
+        "/tenants/a/%2e%2e/b/v1/sms",
+        "/tenants/b/v1/sms",
+    ] {
+        let url = format!("{}{escape}", stub.base_url());
+        let called = probe().send(&command(&url), &[], &gateway).await.unwrap();
+        assert_eq!(
+            failure_code(&called.value),
+            FailureCode::RequestDenied,
+            "{escape}"
+        );
+    }
+    assert_eq!(stub.request_count(), 0);
+    // Inside the path the request goes out, with the real key.
+    let url = format!("{}/tenants/a/v1/sms", stub.base_url());
+    let called = probe().send(&command(&url), &[], &gateway).await.unwrap();
+    sent(&called.value);
+    assert_eq!(
+        stub.requests()[0].header("authorization"),
+        Some(format!("Bearer {REAL_KEY}").as_str())
+    );
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use serde_json::json;
 use siptel_sms::model::{Config, FailureCode, Outcome, ProblemCode};
-use siptel_sms_host::stub::{StubConfig, StubSiptel, TLS_CERT_PEM};
 use siptel_sms_host::{CallOptions, HostOptions, SiptelSms};
+use siptel_stub::{StubConfig, StubSiptel, TLS_CERT_PEM};
 
 #[tokio::test]
 async fn sends_a_message_and_the_stub_records_the_exact_request() {

@@ -11,7 +11,7 @@ mod common;
 use common::*;
 use siptel_sms::model::{BlockReason, Blocked, Config, Language, Outcome, Weekdays};
 use siptel_sms_host::Called;
-use siptel_sms_host::stub::StubSiptel;
+use siptel_stub::StubSiptel;
 
 /// Weekdays from their bits, Monday = bit 0.
 const TUESDAY: Weekdays = Weekdays::from_bits(1 << 1);

@@ -5,8 +5,8 @@ use crate::render;
 use anyhow::Result;
 use serde::Serialize;
 use siptel_sms::model::{CampaignVariable, Config, Entity, Outcome, Weekdays};
-use siptel_sms_host::stub::{Scripted, StubConfig, StubSiptel};
 use siptel_sms_host::{CallOptions, SiptelSms};
+use siptel_stub::{Scripted, StubConfig, StubSiptel};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 

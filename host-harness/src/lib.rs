@@ -33,8 +33,6 @@ mod pool;
 mod redact;
 mod secrets;
 
-pub mod stub;
-
 pub use error::{Called, Failed, HostError, LoadError};
 pub use host::SiptelSms;
 pub use options::{CallOptions, HostOptions, Limits};

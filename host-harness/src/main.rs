@@ -6,8 +6,8 @@ mod render;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use siptel_sms::model::{Config, Entity, Outcome};
-use siptel_sms_host::stub::{StubConfig, StubSiptel};
 use siptel_sms_host::{CallOptions, HostOptions, SiptelSms};
+use siptel_stub::{StubConfig, StubSiptel};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -55,7 +55,7 @@ enum Command {
         #[arg(long)]
         require_rut: bool,
         /// Serve HTTPS with the test certificate
-        /// host-harness/stub-tls/cert.pem (trust it with --ca-cert).
+        /// stub/tls/cert.pem (trust it with --ca-cert).
         #[arg(long)]
         tls: bool,
     },
@@ -84,7 +84,7 @@ struct CallArgs {
     #[arg(long = "secret", value_name = "NAME=ENV_VAR")]
     secrets: Vec<String>,
     /// PEM file of certificates HTTPS trusts besides the public roots: a
-    /// Siptel sandbox's private CA, or host-harness/stub-tls/cert.pem for
+    /// Siptel sandbox's private CA, or stub/tls/cert.pem for
     /// `siptel-sms stub --tls`.
     #[arg(long, value_name = "PEM_FILE")]
     ca_cert: Option<PathBuf>,

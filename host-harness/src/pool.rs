@@ -534,8 +534,8 @@ impl Body for IncomingResponseBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stub::{Scripted, StubConfig, StubSiptel, TLS_CERT_PEM};
     use http_body_util::Full;
+    use siptel_stub::{Scripted, StubConfig, StubSiptel, TLS_CERT_PEM};
     use std::convert::Infallible;
     use std::net::SocketAddr;
     use tokio::io::AsyncWriteExt;
@@ -975,7 +975,7 @@ mod tests {
         handshake_delay: Duration,
         answer_delay: Duration,
     ) -> (SocketAddr, TlsServer) {
-        let acceptor = crate::stub::tls_acceptor().unwrap();
+        let acceptor = siptel_stub::tls_acceptor().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let handshakes = Arc::new(AtomicUsize::new(0));

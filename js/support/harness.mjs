@@ -66,7 +66,7 @@ export async function loadAction() {
 
 /**
  * Starts `siptel-sms stub --port 0` (with `--tls` when `tls`: HTTPS with
- * host-harness/stub-tls/cert.pem, which scripts/test-js.sh makes Node trust
+ * stub/tls/cert.pem, which scripts/test-js.sh makes Node trust
  * through NODE_EXTRA_CA_CERTS) and resolves once it prints its URL.
  * @returns {Promise<Stub>}
  */

@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 use siptel_sms::model::{Config, Entity, Outcome, Receipt, Weekdays};
-use siptel_sms_host::stub::{StubConfig, StubSiptel};
 use siptel_sms_host::{CallOptions, Called, HostOptions, SiptelSms};
+use siptel_stub::{StubConfig, StubSiptel};
 use std::sync::OnceLock;
 
 /// The component, compiled once for this test binary.
