@@ -30,6 +30,9 @@
 //! `once(year, month, day, name, law)`. Then add a test below that asserts
 //! the new date (for a rule: its first year and each weekday case). A date
 //! that needs a new kind of computation gets a new `rules::DateRule` variant.
+//! Regenerate the comparison fixture (`scripts/gen-holiday-fixture.py`) when
+//! the `holidays` package is upgraded, and document any new difference in
+//! `independent_source`.
 
 mod easter;
 mod rules;
@@ -192,6 +195,9 @@ impl DateRule {
         }
     }
 }
+
+#[cfg(test)]
+mod independent_source;
 
 #[cfg(test)]
 mod tests {
