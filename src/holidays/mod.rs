@@ -177,7 +177,7 @@ impl DateRule {
             DateRule::Moved { month, day, shift } => {
                 let nominal = NaiveDate::from_ymd_opt(year, month, day)?;
                 let days = shift.0[nominal.weekday().num_days_from_monday() as usize];
-                nominal.checked_add_signed(TimeDelta::days(days))
+                nominal.checked_add_signed(TimeDelta::days(days.into()))
             }
             DateRule::OnlyOn {
                 month,
@@ -185,7 +185,7 @@ impl DateRule {
                 weekday,
             } => NaiveDate::from_ymd_opt(year, month, day).filter(|d| d.weekday() == weekday),
             DateRule::Easter { days } => {
-                easter::easter_sunday(year)?.checked_add_signed(TimeDelta::days(days))
+                easter::easter_sunday(year)?.checked_add_signed(TimeDelta::days(days.into()))
             }
             DateRule::FirstWeekdayOf { month, weekday } => {
                 NaiveDate::from_weekday_of_month_opt(year, month, weekday, 1)

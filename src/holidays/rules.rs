@@ -48,7 +48,7 @@ pub(super) enum DateRule {
         weekday: Weekday,
     },
     /// Easter Sunday plus `days` (negative: before).
-    Easter { days: i64 },
+    Easter { days: i16 },
     /// The first `weekday` of `month`.
     FirstWeekdayOf { month: u32, weekday: Weekday },
     /// The date of the June solstice in continental Chile.
@@ -57,9 +57,10 @@ pub(super) enum DateRule {
     Once(NaiveDate),
 }
 
-/// Days to add to a date by the weekday it falls on, Monday first.
+/// Days to add to a date by the weekday it falls on, Monday first. (Small
+/// integers keep each table row small in the component.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct WeekdayShift(pub(super) [i64; 7]);
+pub(super) struct WeekdayShift(pub(super) [i8; 7]);
 
 /// Ley 19.668: a holiday falling on Tuesday, Wednesday or Thursday moves
 /// to the Monday of that week, one falling on Friday to the next Monday;
@@ -145,7 +146,7 @@ const fn only_on(month: u32, day: u32, weekday: Weekday) -> DateRule {
     }
 }
 
-const fn easter(days: i64) -> DateRule {
+const fn easter(days: i16) -> DateRule {
     DateRule::Easter { days }
 }
 

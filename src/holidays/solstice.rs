@@ -67,15 +67,46 @@ pub(super) fn june_solstice_unix(year: i32) -> i64 {
     let jde0 = 2_451_716.567_67 + 365_241.626_03 * y + 0.003_25 * y.powi(2) + 0.008_88 * y.powi(3)
         - 0.000_30 * y.powi(4);
     let t = (jde0 - 2_451_545.0) / 36_525.0;
-    let w = (35_999.373 * t - 2.47).to_radians();
-    let delta_lambda = 1.0 + 0.033_4 * w.cos() + 0.000_7 * (2.0 * w).cos();
+    let w = 35_999.373 * t - 2.47;
+    let delta_lambda = 1.0 + 0.033_4 * cos_degrees(w) + 0.000_7 * cos_degrees(2.0 * w);
     let s: f64 = PERIODIC_TERMS
         .iter()
-        .map(|&(a, b, c)| a * (b + c * t).to_radians().cos())
+        .map(|&(a, b, c)| a * cos_degrees(b + c * t))
         .sum();
     let jde = jde0 + 0.000_01 * s / delta_lambda;
     let unix_tt = (jde - UNIX_EPOCH_JD) * 86_400.0;
     (unix_tt - delta_t_seconds(year)).round() as i64
+}
+
+/// The cosine of an angle in degrees, to about 1e-8.
+///
+/// Not `f64::cos`: on wasm32 that links libm's cosine with its
+/// argument-reduction tables, about 10 KB of the component for 26 calls
+/// whose angles are exact in degrees. Reducing in degrees (exact: `%` on
+/// f64 is) to [0°, 90°] and a Taylor polynomial to x¹² is enough here: the
+/// largest term's amplitude is 0.005 day, so 1e-8 is far below a second.
+fn cos_degrees(degrees: f64) -> f64 {
+    // cos is even and 360°-periodic: fold to [0°, 180°], then to [0°, 90°].
+    let folded = (degrees % 360.0).abs();
+    let folded = if folded > 180.0 {
+        360.0 - folded
+    } else {
+        folded
+    };
+    let (angle, sign) = if folded > 90.0 {
+        (180.0 - folded, -1.0)
+    } else {
+        (folded, 1.0)
+    };
+    let x2 = angle.to_radians().powi(2);
+    // 1 − x²/2! + x⁴/4! − … − x¹⁰/10! + x¹²/12!, in Horner form.
+    let series = 1.0
+        - x2 / 2.0
+            * (1.0
+                - x2 / 12.0
+                    * (1.0
+                        - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0 * (1.0 - x2 / 132.0)))));
+    sign * series
 }
 
 /// ΔT = TT − UT in seconds, Espenak & Meeus (NASA, 2006) polynomials for
@@ -122,6 +153,20 @@ mod tests {
             let expected = DateTime::parse_from_rfc3339(when).unwrap().timestamp();
             let error = (june_solstice_unix(year) - expected).abs();
             assert!(error <= 60, "{year}: off by {error} s");
+        }
+    }
+
+    #[test]
+    fn cos_degrees_matches_std() {
+        let mut degrees = -1_000_000.0;
+        while degrees < 1_000_000.0 {
+            let error = (cos_degrees(degrees) - degrees.to_radians().cos()).abs();
+            assert!(error < 1e-8, "{degrees}: {error}");
+            degrees += 0.37;
+        }
+        for exact in [0.0, 90.0, 180.0, 270.0, 360.0, -90.0, 45.0, 60.0] {
+            let error = (cos_degrees(exact) - f64::to_radians(exact).cos()).abs();
+            assert!(error < 1e-8, "{exact}: {error}");
         }
     }
 
