@@ -55,8 +55,11 @@ def write_fixture():
     print(f"wrote {len(rows)} holidays to {os.path.relpath(OUTPUT, ROOT)}")
 
 
+IN_VENV = "GEN_HOLIDAY_FIXTURE_IN_VENV"
+
 if __name__ == "__main__":
-    if sys.prefix != VENV:
+    if os.environ.get(IN_VENV) != "1":
         ensure_venv()
-        os.execv(python_in_venv(), [python_in_venv(), os.path.abspath(__file__)])
+        env = dict(os.environ, **{IN_VENV: "1"})
+        os.execve(python_in_venv(), [python_in_venv(), os.path.abspath(__file__)], env)
     write_fixture()

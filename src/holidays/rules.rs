@@ -197,7 +197,7 @@ pub(super) const RULES: &[Rule] = &[
     since(2017, only_on(1, 2, Weekday::Mon), name("Feriado de Año Nuevo", "New Year holiday"), "Ley 20.983"),
     since(FROM_START, easter(-2), name("Viernes Santo", "Good Friday"), "Ley 2.977"),
     since(FROM_START, easter(-1), name("Sábado Santo", "Holy Saturday"), "Ley 2.977"),
-    since(FROM_START, fixed(5, 1), name("Día Nacional del Trabajo", "Labour Day"), "Ley 18.018")
+    since(FROM_START, fixed(5, 1), name("Día Nacional del Trabajo", "Labour Day"), "Ley 2.200; Ley 18.018")
         .irrenunciable_from(LEY_19_973_IN_FORCE),
     since(FROM_START, fixed(5, 21), name("Día de las Glorias Navales", "Navy Day"), "Ley 2.977"),
     // Thursday Corpus Christi (Easter + 60) on the Monday of its week.
