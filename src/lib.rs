@@ -18,6 +18,7 @@ mod action;
 pub use action::{check, describe, preview, send};
 
 pub mod encoding;
+pub mod holidays;
 pub mod phone;
 pub mod rut;
 pub mod template;
