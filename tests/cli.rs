@@ -161,7 +161,7 @@ fn check_of_a_bad_config_exits_3_and_names_each_field_at_fault() {
         "bad-config.json",
         r#"{
             "api-key": "",
-            "sender": "56912345678",
+            "sender": "56961234567",
             "recipient": "+56 2 2123 4567",
             "message": "Hola {{name}",
             "window-start": "09:00:00",
@@ -199,7 +199,7 @@ fn preview_of_the_example_prints_the_text_encoding_segments_and_what_forced_ucs2
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(
         run.stdout,
-        "from 56912345678 to 56987654321\n\
+        "from 56961234567 to 56987654321\n\
          message:\n  \
          Hola Ana, le recordamos su hora en Clínica Alemana el lunes 7 de septiembre a \
          las 10:30. Si no podrá asistir, responda NO a este mensaje.\n\

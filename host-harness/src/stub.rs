@@ -1438,7 +1438,7 @@ mod tests {
     }
 
     fn sms_body() -> Value {
-        json!({"sender": "56912345678", "recipient": "56987654321",
+        json!({"sender": "56961234567", "recipient": "56987654321",
                "message": "Hola Ana, su hora es el lunes 10:30.", "encoding": "gsm7"})
     }
 
@@ -1620,14 +1620,14 @@ mod tests {
         let stub = stub();
         let cases: Vec<(Value, &str)> = vec![
             (json!([1, 2]), "invalid_request"),
-            (json!({"sender": "56912345678"}), "invalid_request"),
+            (json!({"sender": "56961234567"}), "invalid_request"),
             (
-                json!({"sender": "56912345678", "recipient": "56987654321", "message": "x",
+                json!({"sender": "56961234567", "recipient": "56987654321", "message": "x",
                     "encoding": "gsm7", "extra": 1}),
                 "invalid_request",
             ),
             (
-                json!({"sender": "56912345678", "recipient": "+56987654321", "message": "x",
+                json!({"sender": "56961234567", "recipient": "+56987654321", "message": "x",
                     "encoding": "gsm7"}),
                 "invalid_number",
             ),
@@ -1637,17 +1637,17 @@ mod tests {
                 "invalid_number",
             ),
             (
-                json!({"sender": "56912345678", "recipient": "56987654321", "message": "",
+                json!({"sender": "56961234567", "recipient": "56987654321", "message": "",
                     "encoding": "gsm7"}),
                 "invalid_request",
             ),
             (
-                json!({"sender": "56912345678", "recipient": "56987654321", "message": "x",
+                json!({"sender": "56961234567", "recipient": "56987654321", "message": "x",
                     "encoding": "utf8"}),
                 "invalid_request",
             ),
             (
-                json!({"sender": "56912345678", "recipient": "56987654321", "message": "acción",
+                json!({"sender": "56961234567", "recipient": "56987654321", "message": "acción",
                     "encoding": "gsm7"}),
                 "invalid_request",
             ),
@@ -1800,7 +1800,7 @@ mod tests {
     fn campaign_unknown_missing_variable_and_sent() {
         let stub = stub();
         let vars =
-            |v: Value| json!({"sender": "56912345678", "recipient": "56987654321", "variables": v});
+            |v: Value| json!({"sender": "56961234567", "recipient": "56987654321", "variables": v});
         let reply = post(
             &stub,
             "/v1/campaigns/nope/sms",
@@ -1836,7 +1836,7 @@ mod tests {
             ..StubConfig::default()
         };
         let stub = StubSiptel::start(config).unwrap();
-        let body = json!({"sender": "56912345678", "recipient": "56987654321",
+        let body = json!({"sender": "56961234567", "recipient": "56987654321",
                           "variables": {"date": "lunes 10:30"}});
         let reply = post(
             &stub,
