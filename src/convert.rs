@@ -26,7 +26,7 @@ macro_rules! wit_conversions {
             Required, MissingVariable, BadPlaceholder, BadCharacter, InvalidNumber, WrongLength,
             UnknownCountry, MissingCountryCode, NotMobile, SameNumber, InvalidRut, RutCheckDigit,
             TooLong, MessageOrCampaign, OutOfRange, InvalidTime, EmptyWindow, NoWeekday,
-            UnknownTimeZone, InsecureUrl, InvalidFormat, Duplicate, NotApplicable
+            UnknownTimeZone, InsecureUrl, InvalidFormat, Duplicate, NotApplicable, NotSmsCapable
         });
         $crate::wit_conversions!(@enum FailureCode {
             InvalidApiKey, InsufficientBalance, SenderNotAuthorized, IpNotAuthorized,

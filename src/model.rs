@@ -242,6 +242,7 @@ pub enum ProblemCode {
     UnknownCountry,
     MissingCountryCode,
     NotMobile,
+    NotSmsCapable,
     SameNumber,
     InvalidRut,
     RutCheckDigit,
