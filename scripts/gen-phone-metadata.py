@@ -384,8 +384,13 @@ def layout(automaton, starts):
 
 # Edge kinds of the encoding (see `encode`).
 NEXT, HUB, FORWARD, ABSOLUTE = range(4)
-EXTRA_BYTES = {NEXT: 0, HUB: 1, FORWARD: 1, ABSOLUTE: 2}
+TARGET_BYTES = {NEXT: 0, HUB: 1, FORWARD: 1, ABSOLUTE: 2}
 HUB_COUNT = 256
+# Digit sets that are one range lo..=hi, by code: lo 0 first, then lo 1, ...
+DIGIT_RANGES = [
+    sum(1 << d for d in range(lo, hi + 1)) for lo in range(10) for hi in range(lo, 10)
+]
+EXPLICIT_DIGITS = 63  # code of a digit set given in the two bytes after the head
 
 
 def encode(automaton, starts):
@@ -393,13 +398,13 @@ def encode(automaton, starts):
 
     A state is a record: a header byte `label | edges << 4`, then its edges,
     in no particular order (their digit sets are disjoint; digits in none lead
-    to the dead state). An edge is a little-endian u16 `digits | kind << 10 |
-    high << 12` (`digits`: a 10-bit set, bit d for digit d) followed by 0 to 2
-    bytes naming the target record by `kind`:
+    to the dead state). An edge is a head byte `digits | kind << 6`, where
+    `digits` is the code of a digit range in DIGIT_RANGES or EXPLICIT_DIGITS
+    (then a little-endian u16 digit set, bit d for digit d, follows), and
+    then 0 to 2 bytes naming the target record by `kind`:
     - NEXT (0): the record right after this one, no byte;
     - HUB (1): `HUBS[byte]`, the 256 most referenced records;
-    - FORWARD (2): `end + (high << 8 | byte)`, where `end` is where this
-      record ends (a record up to 4095 bytes further);
+    - FORWARD (2): `end + byte`, where `end` is where this record ends;
     - ABSOLUTE (3): a little-endian u16 offset.
     Returns (bytes, offset of each state, hub offsets).
     """
@@ -417,35 +422,36 @@ def encode(automaton, starts):
                 edges[t] = edges.get(t, 0) | (1 << digit)
         return sorted(edges.items(), key=lambda e: e[1])
 
-    # Edge kinds only ever grow from NEXT/HUB/FORWARD to ABSOLUTE, so laying
-    # out until nothing changes terminates.
+    def digits_bytes(digits):
+        return 0 if digits in DIGIT_RANGES else 2
+
+    # Edge kinds only ever grow from FORWARD to ABSOLUTE (NEXT and HUB do not
+    # depend on positions), so laying out until nothing changes terminates.
     following = dict(zip(order, order[1:]))
-    kinds = {}  # (state, target) -> kind; starts as NEXT or FORWARD
+    kinds = {}  # (state, target) -> kind; starts as NEXT, HUB or FORWARD
 
     def kind_of(s, t):
-        return kinds.get((s, t), NEXT if following.get(s) == t else FORWARD)
+        if following.get(s) == t:
+            return NEXT
+        if t in hub_index:
+            return HUB
+        return kinds.get((s, t), FORWARD)
 
     while True:
         position, offset = {}, 0
         for s in order:
             position[s] = offset
-            offset += 1 + sum(2 + EXTRA_BYTES[kind_of(s, t)] for t, _ in edges_of(s))
+            offset += 1 + sum(
+                1 + digits_bytes(digits) + TARGET_BYTES[kind_of(s, t)]
+                for t, digits in edges_of(s)
+            )
         changed = False
         for s in order:
             end = position[following[s]] if s in following else offset
             for t, _ in edges_of(s):
-                if kind_of(s, t) == ABSOLUTE:
-                    continue
-                if following.get(s) == t:
-                    kind = NEXT
-                elif t in hub_index:
-                    kind = HUB
-                elif 0 <= position[t] - end < 4096:
-                    kind = FORWARD
-                else:
-                    kind = ABSOLUTE
-                changed |= kind_of(s, t) != kind
-                kinds[(s, t)] = kind
+                if kind_of(s, t) == FORWARD and not 0 <= position[t] - end < 256:
+                    kinds[(s, t)] = ABSOLUTE
+                    changed = True
         if not changed:
             break
     out = bytearray()
@@ -456,17 +462,18 @@ def encode(automaton, starts):
         out.append(label | len(edges) << 4)
         end = position[following[s]] if s in following else offset
         for t, digits in edges:
-            kind = kinds[(s, t)]
-            if kind == NEXT:
-                extra, high = b"", 0
-            elif kind == HUB:
-                extra, high = bytes([hub_index[t]]), 0
-            elif kind == FORWARD:
-                delta = position[t] - end
-                extra, high = bytes([delta & 0xFF]), delta >> 8
+            kind = kind_of(s, t)
+            if digits in DIGIT_RANGES:
+                out.append(DIGIT_RANGES.index(digits) | kind << 6)
             else:
-                extra, high = position[t].to_bytes(2, "little"), 0
-            out += (digits | kind << 10 | high << 12).to_bytes(2, "little") + extra
+                out.append(EXPLICIT_DIGITS | kind << 6)
+                out += digits.to_bytes(2, "little")
+            if kind == HUB:
+                out.append(hub_index[t])
+            elif kind == FORWARD:
+                out.append(position[t] - end)
+            elif kind == ABSOLUTE:
+                out += position[t].to_bytes(2, "little")
     if len(out) >= 1 << 16:
         raise ValueError("automaton too large for 16-bit offsets")
     return bytes(out), position, [position[t] for t in hubs]

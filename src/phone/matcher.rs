@@ -9,22 +9,43 @@
 //!
 //! Encoding (written by `scripts/gen-phone-metadata.py`'s `encode`): a state
 //! is a record, a header byte `label | edge_count << 4` followed by its edges.
-//! An edge is a little-endian `u16` `digits | kind << 10 | high << 12`, where
-//! `digits` has bit `d` set for each digit `d` that takes it (the edges of a
-//! state have disjoint digit sets; a digit in none leads nowhere), followed by
-//! the bytes naming its target by `kind`:
+//! An edge is a head byte `digits | kind << 6`: `digits` is the code of a
+//! digit range in [`DIGIT_RANGES`], or [`EXPLICIT_DIGITS`] followed by a
+//! little-endian `u16` digit set (bit `d` for digit `d`); the edges of a state
+//! have disjoint digit sets, and a digit in none leads nowhere. Then come the
+//! bytes naming the target by `kind`:
 //! - [`NEXT`]: no byte, the record right after this state's;
 //! - [`HUB`]: one byte, an index into [`HUBS`];
-//! - [`FORWARD`]: one byte, `high << 8 | byte` bytes past the end of this record;
+//! - [`FORWARD`]: one byte, how far past the end of this record;
 //! - [`ABSOLUTE`]: two bytes, a little-endian offset.
 
 use super::NumberType;
 use super::metadata::{AUTOMATON, COUNTRIES, HUBS, LABEL_TYPES};
 
-const NEXT: u16 = 0;
-const HUB: u16 = 1;
-const FORWARD: u16 = 2;
-const ABSOLUTE: u16 = 3;
+const NEXT: u8 = 0;
+const HUB: u8 = 1;
+const FORWARD: u8 = 2;
+const ABSOLUTE: u8 = 3;
+
+/// Digit sets that are one range `lo..=hi`, by code: `lo` 0 first, then 1...
+const DIGIT_RANGES: [u16; 55] = digit_ranges();
+/// The code of a digit set spelt out in the two bytes after the edge's head.
+const EXPLICIT_DIGITS: u8 = 63;
+
+const fn digit_ranges() -> [u16; 55] {
+    let mut ranges = [0; 55];
+    let (mut lo, mut code) = (0, 0);
+    while lo < 10 {
+        let mut hi = lo;
+        while hi < 10 {
+            ranges[code] = (1 << (hi + 1)) - (1 << lo);
+            code += 1;
+            hi += 1;
+        }
+        lo += 1;
+    }
+    ranges
+}
 
 /// A calling code and what the metadata says about its numbers.
 #[derive(Debug)]
@@ -89,33 +110,52 @@ impl Country {
     }
 }
 
+fn byte(at: usize) -> Option<u8> {
+    AUTOMATON.get(at).copied()
+}
+
+/// Decodes the record at `state`: calls `edge(digits, kind, target_at)` for
+/// each edge (`target_at`: where its target bytes are) and returns where the
+/// record ends.
+fn decode(state: usize, mut edge: impl FnMut(u16, u8, usize)) -> Option<usize> {
+    let mut at = state + 1;
+    for _ in 0..byte(state)? >> 4 {
+        let head = byte(at)?;
+        at += 1;
+        let digits = match head & 0x3F {
+            EXPLICIT_DIGITS => {
+                at += 2;
+                u16::from_le_bytes([byte(at - 2)?, byte(at - 1)?])
+            }
+            code => *DIGIT_RANGES.get(usize::from(code))?,
+        };
+        let kind = head >> 6;
+        edge(digits, kind, at);
+        at += match kind {
+            NEXT => 0,
+            HUB | FORWARD => 1,
+            ABSOLUTE => 2,
+            _ => return None, // a kind has two bits
+        };
+    }
+    Some(at)
+}
+
 /// The state reached from the record at `state` on `digit` (0..=9), if any.
 fn step(state: usize, digit: u8) -> Option<usize> {
-    let edge_count = AUTOMATON.get(state)? >> 4;
-    let mut at = state + 1;
     let mut taken = None;
-    for _ in 0..edge_count {
-        let edge = u16::from_le_bytes([*AUTOMATON.get(at)?, *AUTOMATON.get(at + 1)?]);
-        let target_at = at + 2;
-        at = target_at
-            + match (edge >> 10) & 3 {
-                NEXT => 0,
-                HUB | FORWARD => 1,
-                _ => 2,
-            };
-        if edge & (1 << digit) != 0 {
-            taken = Some((edge, target_at));
+    let end = decode(state, |digits, kind, target_at| {
+        if digits & (1 << digit) != 0 {
+            taken = Some((kind, target_at));
         }
-    }
-    let record_end = at;
-    let (edge, target_at) = taken?;
-    let byte = |i: usize| AUTOMATON.get(target_at + i).copied().map(usize::from);
-    match (edge >> 10) & 3 {
-        NEXT => Some(record_end),
-        HUB => HUBS.get(byte(0)?).copied().map(usize::from),
-        FORWARD => Some(record_end + (usize::from(edge >> 12) << 8 | byte(0)?)),
-        ABSOLUTE => Some(byte(0)? | byte(1)? << 8),
-        _ => unreachable!("a kind has two bits"),
+    })?;
+    let (kind, at) = taken?;
+    match kind {
+        NEXT => Some(end),
+        HUB => HUBS.get(usize::from(byte(at)?)).copied().map(usize::from),
+        FORWARD => Some(end + usize::from(byte(at)?)),
+        ABSOLUTE => Some(usize::from(u16::from_le_bytes([byte(at)?, byte(at + 1)?]))),
+        _ => None,
     }
 }
 
@@ -149,15 +189,7 @@ mod tests {
         let mut records = reachable_records();
         records.sort_unstable();
         // Records are laid end to end, so each one's end is the next's start.
-        let record_len = |state: usize| {
-            let edges = usize::from(AUTOMATON[state] >> 4);
-            let mut at = state + 1;
-            for _ in 0..edges {
-                let edge = u16::from_le_bytes([AUTOMATON[at], AUTOMATON[at + 1]]);
-                at += 2 + [0, 1, 1, 2][usize::from((edge >> 10) & 3)];
-            }
-            at - state
-        };
+        let record_len = |state: usize| decode(state, |_, _, _| {}).unwrap() - state;
         let mut expected_start = 0;
         for state in records {
             assert_eq!(state, expected_start, "a gap or overlap before {state}");
