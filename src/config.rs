@@ -244,7 +244,7 @@ mod tests {
     fn bounded_inputs_keep_what_fits_and_stay_too_long_otherwise() {
         let config = Config {
             api_key: "k".repeat(10_000).into(),
-            sender: "56912345678".into(),
+            sender: "56961234567".into(),
             message: Some("ñ".repeat(1_000_000)),
             campaign_variables: vec![
                 CampaignVariable {

@@ -26,7 +26,8 @@ macro_rules! wit_conversions {
             Required, MissingVariable, BadPlaceholder, BadCharacter, InvalidNumber, WrongLength,
             UnknownCountry, MissingCountryCode, NotMobile, SameNumber, InvalidRut, RutCheckDigit,
             TooLong, MessageOrCampaign, OutOfRange, InvalidTime, EmptyWindow, NoWeekday,
-            UnknownTimeZone, InsecureUrl, InvalidFormat, Duplicate, NotApplicable, TooMany, NotAllowed
+            UnknownTimeZone, InsecureUrl, InvalidFormat, Duplicate, NotApplicable, NotSmsCapable,
+            TooMany, NotAllowed
         });
         $crate::wit_conversions!(@enum FailureCode {
             InvalidApiKey, InsufficientBalance, SenderNotAuthorized, IpNotAuthorized,

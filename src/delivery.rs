@@ -469,7 +469,7 @@ mod tests {
                 api_key: &"k3y".into(),
                 rut: None,
                 idempotency_key: "sms-test-key",
-                sender: "56912345678",
+                sender: "56961234567",
                 recipient: "56987654321",
                 payload: Payload::Message {
                     text: "hola",

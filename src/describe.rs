@@ -49,10 +49,10 @@ pub fn form() -> ActionForm {
                 loc("Número remitente", "Sender number"),
                 loc(
                     "Número desde el que sale el SMS, en formato internacional, solo \
-                     dígitos y sin `+`, por ejemplo `56912345678`. Debe estar \
+                     dígitos y sin `+`, por ejemplo `56961234567`. Debe estar \
                      autorizado por Siptel para su cuenta.",
                     "Number the SMS is sent from, in international format, digits \
-                     only and without `+`, e.g. `56912345678`. It must be \
+                     only and without `+`, e.g. `56961234567`. It must be \
                      authorised by Siptel for your account.",
                 ),
             )),

@@ -91,9 +91,9 @@ fn sentence(code: FailureCode) -> (&'static str, &'static str) {
         ),
         FailureCode::InvalidNumber => (
             "Siptel rechazó un número: revise que remitente y destinatario estén en formato \
-             internacional sin '+' (p. ej. 56912345678) y que el destinatario sea un móvil.",
+             internacional sin '+' (p. ej. 56961234567) y que el destinatario sea un móvil.",
             "Siptel rejected a number: check that sender and recipient are international \
-             digits without '+' (e.g. 56912345678) and that the recipient is a mobile.",
+             digits without '+' (e.g. 56961234567) and that the recipient is a mobile.",
         ),
         FailureCode::InvalidRequest => (
             "Siptel rechazó la solicitud por no ser válida: revise la configuración de la \

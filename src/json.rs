@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn a_config_is_an_object() {
         assert!(matches!(
-            config(r#"["k", "56912345678"]"#),
+            config(r#"["k", "56961234567"]"#),
             Err(JsonError::NotAnObject)
         ));
         assert!(matches!(config("3"), Err(JsonError::NotAnObject)));

@@ -295,6 +295,7 @@ pub enum ProblemCode {
     UnknownCountry,
     MissingCountryCode,
     NotMobile,
+    NotSmsCapable,
     SameNumber,
     InvalidRut,
     RutCheckDigit,

@@ -947,7 +947,7 @@ mod tests {
             api_key: key(),
             rut,
             idempotency_key: "sms-key-0001",
-            sender: "56912345678",
+            sender: "56961234567",
             recipient: "56987654321",
             payload: Payload::Message {
                 text: "Hola Ana, su hora es el lunes 10:30. ¿Ok? \"sí\"",
@@ -1000,7 +1000,7 @@ mod tests {
         assert_eq!(
             body,
             serde_json::json!({
-                "sender": "56912345678",
+                "sender": "56961234567",
                 "recipient": "56987654321",
                 "message": "Hola Ana, su hora es el lunes 10:30. ¿Ok? \"sí\"",
                 "encoding": "ucs2",
@@ -1008,7 +1008,7 @@ mod tests {
         );
         // UTF-8 as is, fields in the contract's order.
         let text = String::from_utf8(r.body.clone()).unwrap();
-        assert!(text.starts_with(r#"{"sender":"56912345678","recipient":"#));
+        assert!(text.starts_with(r#"{"sender":"56961234567","recipient":"#));
         assert!(text.contains("¿Ok?"));
     }
 
@@ -1063,7 +1063,7 @@ mod tests {
         let text = String::from_utf8(r.body.clone()).unwrap();
         assert_eq!(
             text,
-            r#"{"sender":"56912345678","recipient":"56987654321","variables":{"name":"Ana","date":"lunes 10:30"}}"#
+            r#"{"sender":"56961234567","recipient":"56987654321","variables":{"name":"Ana","date":"lunes 10:30"}}"#
         );
     }
 

@@ -712,7 +712,7 @@ mod tests {
     fn valid() -> Config {
         Config {
             api_key: "key-123".into(),
-            sender: "56912345678".into(),
+            sender: "56961234567".into(),
             recipient: "56987654321".into(),
             message: Some("Hola {{name}}".into()),
             window_start: "09:00".into(),
@@ -783,8 +783,8 @@ mod tests {
     fn every_problem_is_reported_at_once_in_field_order() {
         let config = Config {
             api_key: "bad key".into(),
-            sender: "56912345678".into(),
-            recipient: "56912345678".into(),
+            sender: "56961234567".into(),
+            recipient: "56961234567".into(),
             message: Some("x".into()),
             campaign: Some("promo".into()),
             window_start: "25:00:00".into(),
@@ -1096,7 +1096,7 @@ mod tests {
     }
 
     fn any_config() -> impl Strategy<Value = Config> {
-        let text = || "\\PC{0,24}|\\{\\{[a-z ]{0,6}\\}?\\}?|5691234567[0-9]";
+        let text = || "\\PC{0,24}|\\{\\{[a-z ]{0,6}\\}?\\}?|5696123456[0-9]";
         (
             (text(), text(), text(), proptest::option::of(text())),
             (text(), text(), any::<u8>(), proptest::option::of(text())),

@@ -161,7 +161,7 @@ fn check_of_a_bad_config_exits_3_and_names_each_field_at_fault() {
         "bad-config.json",
         r#"{
             "api-key": "",
-            "sender": "56912345678",
+            "sender": "56961234567",
             "recipient": "+56 2 2123 4567",
             "message": "Hola {{name}",
             "window-start": "09:00:00",
@@ -199,7 +199,7 @@ fn preview_of_the_example_prints_the_text_encoding_segments_and_what_forced_ucs2
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(
         run.stdout,
-        "from 56912345678 to 56987654321\n\
+        "from 56961234567 to 56987654321\n\
          message:\n  \
          Hola Ana, le recordamos su hora en Clínica Alemana el lunes 7 de septiembre a \
          las 10:30. Si no podrá asistir, responda NO a este mensaje.\n\
@@ -422,7 +422,7 @@ fn at_garbage_is_a_clear_error() {
 fn a_config_must_be_an_object_not_a_list_of_fields() {
     let positional = scratch_file(
         "positional.json",
-        r#"["test-key", "56912345678", "56987654321"]"#,
+        r#"["test-key", "56961234567", "56987654321"]"#,
     );
     let run = siptel_sms(&["check", positional.to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{run:?}");
@@ -439,7 +439,7 @@ fn a_config_must_be_an_object_not_a_list_of_fields() {
 fn out_of_range_numbers_of_any_size_are_the_same_problem() {
     for value in ["255", "256", "-1", "99999999999999999999999"] {
         let text = format!(
-            r#"{{"api-key": "k", "sender": "56912345678", "recipient": "56987654321",
+            r#"{{"api-key": "k", "sender": "56961234567", "recipient": "56987654321",
                 "message": "Hola", "window-start": "09:00", "window-end": "18:00",
                 "weekdays": ["monday"], "max-attempts": {value}}}"#
         );
@@ -455,7 +455,7 @@ fn out_of_range_numbers_of_any_size_are_the_same_problem() {
 #[test]
 fn control_characters_in_echoed_values_are_shown_escaped() {
     // An invalid placeholder name that would retitle the terminal.
-    let text = "{\"api-key\": \"k\", \"sender\": \"56912345678\", \"recipient\": \
+    let text = "{\"api-key\": \"k\", \"sender\": \"56961234567\", \"recipient\": \
                 \"56987654321\", \"message\": \"{{\\u001b]0;owned\\u0007}}\", \
                 \"window-start\": \"09:00\", \"window-end\": \"18:00\", \
                 \"weekdays\": [\"monday\"]}";

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 /// The body of the baseline config's message send.
 fn message_body() -> Value {
     json!({
-        "sender": "56912345678",
+        "sender": "56961234567",
         "recipient": "56987654321",
         "message": "Hola Ana, su hora es el lunes 10:30.",
         "encoding": "gsm7",
@@ -509,7 +509,7 @@ async fn campaign_not_found_404_is_not_retried() {
 
     assert_failed(&called, FailureCode::CampaignNotFound, 1, Some(404));
     let body = json!({
-        "sender": "56912345678",
+        "sender": "56961234567",
         "recipient": "56987654321",
         "variables": {"name": "Ana"},
     });
@@ -546,7 +546,7 @@ async fn idempotency_conflict_409_is_not_retried() {
     assert_eq!(
         retried.json(),
         Some(json!({
-            "sender": "56912345678",
+            "sender": "56961234567",
             "recipient": "56987654321",
             "message": "Otro mensaje, otra hora.",
             "encoding": "gsm7",
@@ -564,7 +564,7 @@ async fn missing_variable_422_is_not_retried() {
 
     assert_failed(&called, FailureCode::MissingVariable, 1, Some(422));
     let body = json!({
-        "sender": "56912345678",
+        "sender": "56961234567",
         "recipient": "56987654321",
         "variables": {},
     });
@@ -605,7 +605,7 @@ async fn campaign_send_renders_variables_from_entities() {
     assert_eq!(receipt.attempts, 1);
     assert_eq!(receipt.campaign.as_deref(), Some("bienvenida"));
     let body = json!({
-        "sender": "56912345678",
+        "sender": "56961234567",
         "recipient": "56987654321",
         "variables": {"name": "Ana"},
     });
@@ -634,7 +634,7 @@ async fn campaign_name_is_percent_encoded_as_one_path_segment() {
     let receipt = receipt(&called);
     assert_eq!(receipt.campaign.as_deref(), Some(CAMPAIGN));
     let body = json!({
-        "sender": "56912345678",
+        "sender": "56961234567",
         "recipient": "56987654321",
         "variables": {"name": "Ana"},
     });

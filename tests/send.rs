@@ -54,7 +54,7 @@ async fn sends_a_message_and_the_stub_records_the_exact_request() {
     assert_eq!(
         request.json(),
         Some(json!({
-            "sender": "56912345678",
+            "sender": "56961234567",
             "recipient": "56987654321",
             "message": "Hola Ana, su hora es el lunes 10:30.",
             "encoding": "gsm7",

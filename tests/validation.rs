@@ -18,7 +18,7 @@ const MONDAY_10: &str = "2026-09-07T10:00:00-03:00";
 fn valid() -> Config {
     Config {
         api_key: stub_key().into(),
-        sender: "56912345678".into(),
+        sender: "56961234567".into(),
         recipient: "{{customer_phone}}".into(),
         message: Some("Hola {{name}}, su hora es el {{date}}.".into()),
         window_start: "09:00:00".into(),
@@ -205,14 +205,14 @@ async fn problems_are_in_spanish_by_default_and_in_english_with_language_en() {
 #[tokio::test]
 async fn preview_renders_flow_variables_and_normalises_numbers() {
     let config = Config {
-        sender: "+56 9 1234 5678".into(),
+        sender: "+56 9 6123 4567".into(),
         ..valid()
     };
     let preview = previewed(&config, MONDAY_10).await;
     assert_eq!(
         preview,
         SendPreview {
-            sender: "56912345678".into(),
+            sender: "56961234567".into(),
             recipient: "56987654321".into(),
             message: Some("Hola Ana, su hora es el lunes 10:30.".into()),
             campaign: None,

@@ -80,7 +80,7 @@ try {
   // A config: WIT record `config`, camelCase keys.
   const config = {
     apiKey: 'test-key',
-    sender: '56912345678',
+    sender: '56961234567',
     recipient: '{{ customer_phone }}',
     message: 'Hola {{name}}, su hora es el lunes 10:30.',
     windowStart: '00:00:00',

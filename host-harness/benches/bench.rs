@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 const MESSAGE: &str = "Hola Ana, su hora es el lunes 10:30.";
-const SENDER: &str = "56912345678";
+const SENDER: &str = "56961234567";
 const RECIPIENT: &str = "56987654321";
 /// 2026-09-07T09:00:00-03:00, a Monday.
 const PREVIEW_AT: i64 = 1_788_782_400;

@@ -23,7 +23,7 @@ struct Scenario {
 fn base_config(stub: &StubSiptel) -> Config {
     Config {
         api_key: StubConfig::default().api_key.into(),
-        sender: "+56 9 1234 5678".into(),
+        sender: "+56 9 6123 4567".into(),
         recipient: "{{customer_phone}}".into(),
         message: Some("Hola {{name}}, su hora es el {{date}}. Responda SI para confirmar.".into()),
         window_start: "00:00:00".into(),
@@ -110,7 +110,7 @@ pub async fn run(json: bool) -> Result<ExitCode> {
     run(
         "an invalid config reports every problem and sends nothing",
         Config {
-            sender: "9 1234 5678".into(),
+            sender: "9 6123 4567".into(),
             recipient: "56221234567".into(),
             message: Some("Hola {{nombre}}".into()),
             window_start: "25:00:00".into(),

@@ -7,7 +7,7 @@
 //! use siptel_sms::model::Config;
 //!
 //! let action = SiptelSms::builtin(HostOptions::default())?;
-//! let config: Config = serde_json::from_str(r#"{"api-key": "k", "sender": "56912345678"}"#).unwrap();
+//! let config: Config = serde_json::from_str(r#"{"api-key": "k", "sender": "56961234567"}"#).unwrap();
 //! let problems = action.check(&config, &CallOptions::default()).await?.value;
 //! # Ok(()) }
 //! ```

@@ -605,7 +605,7 @@ mod tests {
     }
 
     fn post(url: &str) -> http::Request<WasiBody> {
-        let body = br#"{"sender":"56912345678","recipient":"56987654321","message":"Hola","encoding":"gsm7"}"#;
+        let body = br#"{"sender":"56961234567","recipient":"56987654321","message":"Hola","encoding":"gsm7"}"#;
         http::Request::post(url)
             .header("content-type", "application/json")
             .header("authorization", "Bearer test-key")

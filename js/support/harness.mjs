@@ -178,7 +178,7 @@ export class Stub {
 export function baseConfig(baseUrl) {
   return {
     apiKey: STUB_KEY,
-    sender: '56912345678',
+    sender: '56961234567',
     recipient: '56987654321',
     message: 'Hola Ana, su hora es el lunes 10:30.',
     windowStart: '00:00:00',

@@ -84,7 +84,7 @@ describe('send', () => {
     assert.equal(request.headers['idempotency-key'], receipt.idempotencyKey);
     assert.equal(request.headers['x-siptel-rut'], undefined);
     assert.deepEqual(request.body, {
-      sender: '56912345678',
+      sender: '56961234567',
       recipient: '56987654321',
       message: 'Hola Ana, su hora es el lunes 10:30.',
       encoding: 'gsm7',

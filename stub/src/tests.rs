@@ -88,7 +88,7 @@ fn parse_reply(out: &[u8]) -> Reply {
 }
 
 fn sms_body() -> Value {
-    json!({"sender": "56912345678", "recipient": "56987654321",
+    json!({"sender": "56961234567", "recipient": "56987654321",
            "message": "Hola Ana, su hora es el lunes 10:30.", "encoding": "gsm7"})
 }
 
@@ -270,14 +270,14 @@ fn malformed_bodies_are_rejected() {
     let stub = stub();
     let cases: Vec<(Value, &str)> = vec![
         (json!([1, 2]), "invalid_request"),
-        (json!({"sender": "56912345678"}), "invalid_request"),
+        (json!({"sender": "56961234567"}), "invalid_request"),
         (
-            json!({"sender": "56912345678", "recipient": "56987654321", "message": "x",
+            json!({"sender": "56961234567", "recipient": "56987654321", "message": "x",
                 "encoding": "gsm7", "extra": 1}),
             "invalid_request",
         ),
         (
-            json!({"sender": "56912345678", "recipient": "+56987654321", "message": "x",
+            json!({"sender": "56961234567", "recipient": "+56987654321", "message": "x",
                 "encoding": "gsm7"}),
             "invalid_number",
         ),
@@ -287,17 +287,17 @@ fn malformed_bodies_are_rejected() {
             "invalid_number",
         ),
         (
-            json!({"sender": "56912345678", "recipient": "56987654321", "message": "",
+            json!({"sender": "56961234567", "recipient": "56987654321", "message": "",
                 "encoding": "gsm7"}),
             "invalid_request",
         ),
         (
-            json!({"sender": "56912345678", "recipient": "56987654321", "message": "x",
+            json!({"sender": "56961234567", "recipient": "56987654321", "message": "x",
                 "encoding": "utf8"}),
             "invalid_request",
         ),
         (
-            json!({"sender": "56912345678", "recipient": "56987654321", "message": "acción",
+            json!({"sender": "56961234567", "recipient": "56987654321", "message": "acción",
                 "encoding": "gsm7"}),
             "invalid_request",
         ),
@@ -450,7 +450,7 @@ fn scripted_delay_holds_the_answer() {
 fn campaign_unknown_missing_variable_and_sent() {
     let stub = stub();
     let vars =
-        |v: Value| json!({"sender": "56912345678", "recipient": "56987654321", "variables": v});
+        |v: Value| json!({"sender": "56961234567", "recipient": "56987654321", "variables": v});
     let reply = post(
         &stub,
         "/v1/campaigns/nope/sms",
@@ -486,7 +486,7 @@ fn campaign_name_is_percent_decoded() {
         ..StubConfig::default()
     };
     let stub = StubSiptel::start(config).unwrap();
-    let body = json!({"sender": "56912345678", "recipient": "56987654321",
+    let body = json!({"sender": "56961234567", "recipient": "56987654321",
                       "variables": {"date": "lunes 10:30"}});
     let reply = post(
         &stub,

@@ -49,7 +49,7 @@ pub fn stub() -> StubSiptel {
 pub fn config(stub: &StubSiptel) -> Config {
     Config {
         api_key: stub_key().into(),
-        sender: "56912345678".into(),
+        sender: "56961234567".into(),
         recipient: "56987654321".into(),
         message: Some("Hola Ana, su hora es el lunes 10:30.".into()),
         window_start: "00:00:00".into(),
