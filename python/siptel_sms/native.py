@@ -46,8 +46,43 @@ def engine_config() -> Config:
 # so the instance's attribute is what wasmtime-py's conversion code reads.
 
 
+#: Bytes of one C ``wasmtime_component_val_t``, and where a ``u8`` sits in it.
+_VAL_SIZE = ctypes.sizeof(ffi.wasmtime_component_val_t)
+_U8_OFFSET = ffi.wasmtime_component_val_t.of.offset
+
+
 class _FrozenList(wc.ListType):
     element: Any = None
+
+    # A list<u8> is a C array of 32-byte values; wasmtime-py converts it one
+    # Python call per byte (a request body, every header value). These copy
+    # it with strided slices instead.
+    def convert_from_c(self, c: Any) -> Any:
+        if not isinstance(self.element, wc.U8):
+            return super().convert_from_c(c)
+        values = c.of.list
+        try:
+            if values.size == 0:
+                return b""
+            return ctypes.string_at(values.data, values.size * _VAL_SIZE)[_U8_OFFSET::_VAL_SIZE]
+        finally:
+            ffi.wasmtime_component_vallist_delete(ctypes.byref(values))
+
+    def convert_to_c(self, store: Any, val: Any, ptr: Any) -> None:
+        if not isinstance(self.element, wc.U8):
+            return super().convert_to_c(store, val, ptr)
+        if not isinstance(val, (bytes, bytearray)):
+            raise TypeError("expected bytes value")
+        count = len(val)
+        values = ffi.wasmtime_component_vallist_t()
+        ffi.wasmtime_component_vallist_new_uninit(values, count)
+        if count:
+            image = bytearray(count * _VAL_SIZE)
+            image[0::_VAL_SIZE] = ffi.WASMTIME_COMPONENT_U8.value.to_bytes(1, "little") * count
+            image[_U8_OFFSET::_VAL_SIZE] = val
+            ctypes.memmove(values.data, bytes(image), len(image))
+        ptr.contents.kind = ffi.WASMTIME_COMPONENT_LIST
+        ptr.contents.of.list = values
 
 
 class _FrozenRecord(wc.RecordType):
