@@ -23,6 +23,7 @@ Three things the public API cannot do well enough here:
 from __future__ import annotations
 
 import ctypes
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -212,7 +213,7 @@ def call(func: wc.Func, store: Any, ty: FrozenFunc, args: list[Any]) -> Any:
 HostFunction = Callable[..., Any]
 
 _FUNCTIONS: dict[int, tuple[FrozenFunc, HostFunction]] = {}
-_next_id = [1]
+_ids = itertools.count(1)
 
 
 def _error_pointer(error: WasmtimeError) -> int:
@@ -245,8 +246,7 @@ def _finalize(data):  # type: ignore[no-untyped-def]
 def define_function(instance: wc.LinkerInstance, name: str, ty: FrozenFunc, function: HostFunction) -> None:
     """Defines ``name`` in a linker instance. ``function`` should keep its
     own exceptions (a ``WasmtimeError`` it raises becomes the guest's trap)."""
-    key = _next_id[0]
-    _next_id[0] += 1
+    key = next(_ids)
     _FUNCTIONS[key] = (ty, function)
     encoded = name.encode("utf-8")
     error = ffi.wasmtime_component_linker_instance_add_func(

@@ -31,7 +31,7 @@ from wasmtime import component as wc
 from . import native
 from .call import CURRENT, CallState
 from .egress import Authority, Egress, Pool, check_secrets, tls_context
-from .errors import CallTimeout, HostError, LoadError, MemoryLimit, Trap
+from .errors import CallTimeout, HostError, InputError, LoadError, MemoryLimit, Trap
 from .imports import link
 from .redact import Redactor
 from .values import NO_RESOURCES, Signature
@@ -155,7 +155,10 @@ class Sandbox:
             # say why (a bare trap). Refuse such input before running it.
             limit = self.limits.memory_bytes
             raise MemoryLimit(limit, f"the input ({size} bytes) needs more than the {limit}-byte memory limit")
-        allowed = self.allowed if siptel_base_url is None else Authority.of_base_url(siptel_base_url)
+        try:
+            allowed = self.allowed if siptel_base_url is None else Authority.of_base_url(siptel_base_url)
+        except ValueError as error:
+            raise InputError("siptel_base_url", "wrong-type", str(error)) from None
         call = CallState(
             timeout=timeout,
             output_bytes=self.limits.output_bytes,

@@ -153,3 +153,30 @@ class TestTolerantAnswers:
         assert preview.window == Case("paused", None)
         assert preview.window_open is False
         assert Preview.from_wit({"window": Case("open")}).window == WindowOpen()
+
+
+class TestHostOptions:
+    def test_a_per_call_siptel_url_must_be_http_or_https(self, action: SiptelSms) -> None:
+        with pytest.raises(InputError) as raised:
+            action.send(base_config(URL), siptel_base_url="ftp://127.0.0.1:21")
+        assert raised.value.field == "siptel_base_url"
+
+    @pytest.mark.parametrize(
+        "options",
+        [
+            {"wasm": b"not a component"},
+            {"wasm": "/nonexistent/siptel_sms.wasm"},
+            {"siptel_base_url": "api.siptel.cl"},
+            {"siptel_base_url": "https://user:pass@api.siptel.cl"},
+            {"secrets": {"siptel": "two words"}},
+        ],
+    )
+    def test_what_cannot_load_raises_load_error(self, options: dict[str, object]) -> None:
+        from conftest import WASM
+
+        from siptel_sms import LoadError
+
+        arguments: dict[str, object] = {"wasm": WASM, **options}
+        wasm = arguments.pop("wasm")
+        with pytest.raises(LoadError):
+            SiptelSms(wasm, **arguments)  # type: ignore[arg-type]
