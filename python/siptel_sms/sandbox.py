@@ -178,7 +178,8 @@ class Sandbox:
                     raise Trap(f"no function `{export}` in the instance")
                 raw = native.call(func, store, signature.native, args)
             except WasmtimeError as error:
-                raise self._host_error(call, error) from None
+                failure = self._host_error(call, error)
+                raise failure from failure.__cause__
             return None if signature.result is None else signature.result.lift(raw, NO_RESOURCES)
         except HostError as error:
             failed = error

@@ -179,6 +179,29 @@ class TestEgress:
 
 
 class TestInterpreterSafety:
+    @pytest.mark.parametrize("raised", [RuntimeError("host bug"), KeyboardInterrupt()])
+    def test_an_exception_in_a_host_function_ends_only_that_call(
+        self, stub: Stub, monkeypatch: pytest.MonkeyPatch, raised: BaseException
+    ) -> None:
+        from siptel_sms.wasi import INTERFACES
+
+        def fail(call: object) -> int:
+            raise raised
+
+        # The component draws its idempotency key from wasi:random.
+        monkeypatch.setitem(INTERFACES["wasi:random/random"].functions, "get-random-u64", fail)
+        with SiptelSms(WASM, siptel_base_url=stub.url) as action:
+            if isinstance(raised, KeyboardInterrupt):
+                with pytest.raises(KeyboardInterrupt):
+                    action.send(base_config(stub.url))
+            else:
+                with pytest.raises(Trap, match="host bug") as trapped:
+                    action.send(base_config(stub.url))
+                assert trapped.value.__cause__ is raised
+            # The next call in the same host runs normally.
+            assert action.check(base_config(stub.url)) == []
+        assert stub.requests() == []
+
     def test_concurrent_calls_on_threads(self, action: SiptelSms, stub: Stub) -> None:
         outcomes: list[object] = []
 
