@@ -6,7 +6,9 @@ Siptel on loopback, measured the same way as js/bench/send.mjs measures Node.
 It starts ``siptel-sms stub --port 0`` (or $SIPTEL_SMS_BIN), sends 50 times
 to warm up, then times each ``SiptelSms.send`` call (a fresh sandbox, the
 request over a kept connection, the outcome as a dataclass) and prints the
-median, p90 and p99, and the same for ``check``.
+median, p90 and p99, the same for ``check``, and for the floor: the same
+request posted with ``http.client`` over a kept connection (the stub's own
+time is in every figure; the debug CLI's stub is not fast).
 
 ``--compare-builtin`` also times, alternately with this package's sends,
 the same send through wasmtime-py's own WASI (``Linker.add_wasip2()`` and
@@ -17,6 +19,8 @@ chose not to take (see the README, "Embedding from Python").
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import re
 import statistics
@@ -53,6 +57,31 @@ def config(base_url: str) -> dict[str, Any]:
         "weekdays": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
         "base-url": base_url,
     }
+
+
+def plain_post(base_url: str) -> Callable[[], int]:
+    """The component's request, posted by http.client on a kept connection."""
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port))
+    body = json.dumps(
+        {"sender": "56912345678", "recipient": "56987654321", "message": "Hola Ana, su hora es el lunes 10:30.", "encoding": "gsm7"}
+    ).encode()
+    counter = iter(range(10**9))
+
+    def post() -> int:
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept": "application/json",
+            "User-Agent": "siptel-sms/bench",
+            "Authorization": "Bearer test-key",
+            "Idempotency-Key": f"bench-{os.getpid()}-{next(counter)}",
+        }
+        connection.request("POST", "/v1/sms", body, headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+
+    return post
 
 
 def summary(label: str, seconds: list[float]) -> str:
@@ -108,7 +137,8 @@ def main() -> None:
                 assert isinstance(send(), Sent)
                 if builtin is not None:
                     assert builtin().tag == "sent"
-            times: dict[str, list[float]] = {"send": [], "builtin": [], "check": []}
+            post = plain_post(base_url)
+            times: dict[str, list[float]] = {"send": [], "builtin": [], "check": [], "post": []}
             for _ in range(options.sends):
                 started = time.perf_counter()
                 outcome = send()
@@ -119,6 +149,10 @@ def main() -> None:
                     answer = builtin()
                     times["builtin"].append(time.perf_counter() - started)
                     assert answer.tag == "sent", answer
+                started = time.perf_counter()
+                status = post()
+                times["post"].append(time.perf_counter() - started)
+                assert status == 201, status
             for _ in range(options.sends):
                 started = time.perf_counter()
                 check()
@@ -127,6 +161,7 @@ def main() -> None:
         if builtin is not None:
             print(summary("Python send (wasmtime-py's own wasi:http, no policy)", times["builtin"]))
         print(summary("Python check", times["check"]))
+        print(summary("floor: http.client POST of the same request, kept connection", times["post"]))
     finally:
         stub.terminate()
         stub.wait()
