@@ -21,6 +21,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,12 @@ class Limits:
     memory_bytes: int = 16 << 20
     #: Bytes of guest stdout and of stderr kept per call.
     output_bytes: int = 64 << 10
+
+
+def _tick(engine: Engine, stop: threading.Event) -> None:
+    """Advances the engine's epoch every tick until ``stop`` is set."""
+    while not stop.wait(EPOCH_TICK):
+        engine.increment_epoch()
 
 
 def _input_bytes(value: Any) -> int:
@@ -103,9 +110,14 @@ class Sandbox:
             self.exports = self._find_exports(interface)
         except (WasmtimeError, OSError, ValueError, TypeError) as error:
             raise LoadError(f"cannot load the component: {error}") from error
+        # The ticker holds the engine, not the sandbox, so a sandbox nobody
+        # closed still stops it when it is collected.
         self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick, name="siptel-sms-epoch", daemon=True)
+        self._ticker = threading.Thread(
+            target=_tick, args=(self.engine, self._stop), name="siptel-sms-epoch", daemon=True
+        )
         self._ticker.start()
+        weakref.finalize(self, self._stop.set)
 
     def _find_exports(self, interface: str) -> dict[str, tuple[Any, Signature]]:
         exports = self.component.type.exports(self.engine)
@@ -121,10 +133,6 @@ class Sandbox:
             if isinstance(item.ty, wc.FuncType):
                 found[func_name] = (self.component.get_export_index(func_name, index), Signature(item.ty))
         return found
-
-    def _tick(self) -> None:
-        while not self._stop.wait(EPOCH_TICK):
-            self.engine.increment_epoch()
 
     def close(self) -> None:
         self._stop.set()

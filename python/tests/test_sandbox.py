@@ -251,3 +251,15 @@ print("survived")
         assert done.returncode == -6, (done.returncode, done.stdout, done.stderr[-2000:])  # SIGABRT
         assert "survived" not in done.stdout
         assert "panicked" in done.stderr
+
+
+def test_a_host_nobody_closed_stops_its_epoch_ticker(stub: Stub) -> None:
+    import gc
+
+    action = SiptelSms(WASM, siptel_base_url=stub.url)
+    ticker = action._sandbox._ticker  # type: ignore[attr-defined]
+    assert ticker.is_alive()
+    del action
+    gc.collect()
+    ticker.join(2)
+    assert not ticker.is_alive()
