@@ -6,11 +6,13 @@ its API key, probes for files and sockets, and posts to any URL."""
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import PROBE_WASM, WASM, Stub, base_config
@@ -223,31 +225,28 @@ class TestInterpreterSafety:
         whole interpreter on the first HTTP call (not an exception). If this
         test starts failing, wasmtime-py turned that into an error."""
         script = f"""
-from wasmtime import Engine, Store, WasiConfig
-from wasmtime.component import Component, Linker, Record
-engine = Engine()
-component = Component.from_file(engine, {str(WASM)!r})
-linker = Linker(engine)
+from wasmtime import Store, WasiConfig
+from wasmtime.component import Linker
+from siptel_sms import SiptelSms
+from siptel_sms.values import NO_RESOURCES
+action = SiptelSms({str(WASM)!r}, siptel_base_url="http://127.0.0.1:9")
+sandbox = action._sandbox
+index, signature = sandbox.exports["send"]
+config = signature.params[0][1].lower({base_config("http://127.0.0.1:9", max_attempts=1)!r}, "config", NO_RESOURCES)
+linker = Linker(sandbox.engine)
 linker.add_wasip2()
 linker.add_wasi_http()
-store = Store(engine)
+store = Store(sandbox.engine)
 store.set_wasi(WasiConfig())  # but not store.set_wasi_http()
-config = Record()
-for name, value in {{"api-key": "k", "sender": "56912345678", "recipient": "56987654321",
-        "message": "Hola", "window-start": "00:00", "window-end": "23:59:59",
-        "weekdays": {{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}},
-        "campaign-variables": [], "base-url": "http://127.0.0.1:9", "max-attempts": 1}}.items():
-    setattr(config, name, value)
-for name in ["campaign", "rut", "error-intent", "time-zone", "language", "encoding", "max-segments",
-        "idempotency-key", "attempt-timeout-ms", "deadline-ms"]:
-    setattr(config, name, None)
-instance = linker.instantiate(store, component)
-interface = instance.get_export_index(store, "siptel:sms/action@0.1.0")
-send = instance.get_func(store, instance.get_export_index(store, "send", interface))
-send(store, config, [])
+store.set_epoch_deadline(1000)
+instance = linker.instantiate(store, sandbox.component)
+instance.get_func(store, index)(store, config, [])
 print("survived")
 """
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=environment
+        )
         assert done.returncode == -6, (done.returncode, done.stdout, done.stderr[-2000:])  # SIGABRT
         assert "survived" not in done.stdout
         assert "panicked" in done.stderr
