@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check CI runs: format, lints (host and wasm32 guest), native unit and
 # property tests, the component build, harness tests against the stub Siptel,
-# and the check of the component's world against wit/.
+# the check of the component's world against wit/, and the same component in
+# Node (jco) and in Python (wasmtime-py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -28,3 +29,6 @@ cargo test --locked --workspace
 
 step "the same component in Node (jco), against the stub started from the CLI"
 bash scripts/test-js.sh
+
+step "the same component in Python (wasmtime-py), against the stub started from the CLI"
+bash scripts/test-python.sh

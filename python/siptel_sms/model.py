@@ -1,0 +1,287 @@
+"""What the action answers, as typed Python values.
+
+Built from the plain values of :mod:`siptel_sms.values` (records as dicts
+keyed by WIT names), tolerantly: a WIT field these classes do not know yet
+lands in ``extra`` (by its WIT name), a field they expect but the component
+does not send is ``None``, an enum case they do not know is just another
+string, and an outcome case they do not know is an :class:`OtherOutcome`.
+Attribute names are the WIT names in snake_case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, Union
+
+from .values import Case
+
+C = TypeVar("C")
+
+
+
+def _build(cls: type[C], data: Mapping[str, Any], **convert: Callable[[Any], Any]) -> C:
+    """An instance of the dataclass ``cls`` from a record's plain dict."""
+    rest = dict(data)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name == "extra":
+            continue
+        raw = rest.pop(f.name.replace("_", "-"), None)
+        values[f.name] = convert[f.name](raw) if f.name in convert and raw is not None else raw
+    values["extra"] = rest
+    return cls(**values)
+
+
+def _extra() -> Any:
+    return field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the config: WIT ``problem``."""
+
+    field: str
+    code: str
+    message: str
+    extra: dict[str, Any] = _extra()
+
+    @classmethod
+    def from_wit(cls, data: Mapping[str, Any]) -> Problem:
+        return _build(cls, data)
+
+
+def problems(items: list[Mapping[str, Any]]) -> list[Problem]:
+    return [Problem.from_wit(item) for item in items]
+
+
+# -- the outcomes of `send` -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Siptel accepted the message: continue the flow."""
+
+    id: str
+    status: str
+    segments: int
+    attempts: int
+    idempotency_key: str
+    campaign: str | None
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Outside the sending window, nothing was sent: retry at ``next_allowed``
+    (RFC 3339 with the zone's offset), ``wait_seconds`` from now."""
+
+    reason: str
+    next_allowed: str
+    wait_seconds: int
+    description: str
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """The config (after flow variables) is wrong; nothing was sent."""
+
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The send failed for good: trigger ``error_intent`` with ``description``."""
+
+    error_intent: str
+    code: str
+    description: str
+    attempts: int
+    last_status: int | None
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class OtherOutcome:
+    """An outcome case this package does not know yet (a newer component)."""
+
+    case: str
+    value: Any
+
+
+Outcome = Union[Sent, Blocked, Invalid, Failed, OtherOutcome]
+
+
+def outcome(case: Case) -> Outcome:
+    """The typed outcome of WIT ``outcome``."""
+    if case.tag == "sent":
+        return _build(Sent, case.value)
+    if case.tag == "blocked":
+        return _build(Blocked, case.value)
+    if case.tag == "invalid":
+        return Invalid(problems(case.value))
+    if case.tag == "failed":
+        return _build(Failed, case.value)
+    return OtherOutcome(case.tag, case.value)
+
+
+# -- preview --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignVariable:
+    name: str
+    value: str
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A character ``gsm7-transliterate`` replaced, and how often."""
+
+    original: str
+    replacement: str
+    count: int
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class WindowOpen:
+    """Sending is allowed at the evaluated instant."""
+
+
+@dataclass(frozen=True)
+class WindowClosed:
+    """Sending is not allowed at the evaluated instant; see ``blocked``."""
+
+    blocked: Blocked
+
+
+WindowStatus = Union[WindowOpen, WindowClosed, Case]
+
+
+def window_status(case: Case) -> WindowStatus:
+    if case.tag == "open":
+        return WindowOpen()
+    if case.tag == "closed":
+        return WindowClosed(_build(Blocked, case.value))
+    return case
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What ``send`` would send, computed without network (WIT ``send-preview``)."""
+
+    sender: str
+    recipient: str
+    message: str | None
+    campaign: str | None
+    campaign_variables: list[CampaignVariable]
+    encoding: str
+    units: int
+    segments: int
+    ucs2_characters: list[str]
+    replacements: list[Replacement]
+    transliterated_segments: int | None
+    rut: str | None
+    error_intent: str
+    window: WindowStatus
+    extra: dict[str, Any] = _extra()
+
+    @property
+    def window_open(self) -> bool:
+        return isinstance(self.window, WindowOpen)
+
+    @classmethod
+    def from_wit(cls, data: Mapping[str, Any]) -> Preview:
+        return _build(
+            cls,
+            data,
+            campaign_variables=lambda items: [_build(CampaignVariable, i) for i in items],
+            replacements=lambda items: [_build(Replacement, i) for i in items],
+            window=window_status,
+        )
+
+
+# -- describe -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A text in every language the component speaks."""
+
+    es: str
+    en: str
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class IntegerRange:
+    min: int
+    max: int
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class FieldKind:
+    """How a form field is rendered: ``name`` is the WIT case (``secret``,
+    ``choice``, ``integer`` ...); ``choices`` for ``choice``, ``range`` for
+    ``integer``; ``value`` is the payload of a case this package does not know."""
+
+    name: str
+    choices: list[str] | None = None
+    range: IntegerRange | None = None
+    value: Any = None
+
+
+def field_kind(case: Case) -> FieldKind:
+    if case.tag == "choice":
+        return FieldKind(case.tag, choices=list(case.value))
+    if case.tag == "integer":
+        return FieldKind(case.tag, range=_build(IntegerRange, case.value))
+    return FieldKind(case.tag, value=case.value)
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of the action's form; ``id`` is the config key it fills."""
+
+    id: str
+    kind: FieldKind
+    required: bool
+    default_value: str | None
+    accepts_variables: bool
+    label: Localized
+    help: Localized
+    extra: dict[str, Any] = _extra()
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    """The action's form (WIT ``action-form``), to render it from the component."""
+
+    name: Localized
+    summary: Localized
+    fields: list[FormField]
+    extra: dict[str, Any] = _extra()
+
+    @classmethod
+    def from_wit(cls, data: Mapping[str, Any]) -> ActionForm:
+        def localized(d: Mapping[str, Any]) -> Localized:
+            return _build(Localized, d)
+
+        def form_field(d: Mapping[str, Any]) -> FormField:
+            return _build(FormField, d, kind=field_kind, label=localized, help=localized)
+
+        return _build(
+            cls, data, name=localized, summary=localized, fields=lambda items: [form_field(i) for i in items]
+        )
+
+    def field(self, id: str) -> FormField:
+        """The field that fills config key ``id``."""
+        for f in self.fields:
+            if f.id == id:
+                return f
+        raise KeyError(id)

@@ -1,0 +1,162 @@
+"""Shared set-up of the Python tests: the component, the stub Siptel (the Rust
+CLI ``siptel-sms stub``, run as a separate process, as the Node tests do),
+and a baseline config that is valid at any instant.
+
+Paths come from the environment that scripts/test-python.sh sets, or default
+to the repository's build outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from siptel_sms import SiptelSms
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _path(variable: str, default: str) -> Path:
+    return Path(os.environ.get(variable) or REPO / default).resolve()
+
+
+WASM = _path("SIPTEL_SMS_WASM", "target/guest/wasm32-wasip2/guest/siptel_sms.wasm")
+STUB_BIN = _path("SIPTEL_SMS_BIN", "target/debug/siptel-sms")
+PROBE_WASM = _path("SIPTEL_SMS_PROBE_WASM", "target/test-components/wasm32-wasip2/release/sandbox_probe.wasm")
+STUB_CERT = REPO / "host-harness" / "stub-tls" / "cert.pem"
+
+#: The API key the stub accepts (``--api-key``).
+STUB_KEY = "test-key"
+
+ALL_WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+
+
+class Stub:
+    """A running ``siptel-sms stub`` and its control API (``/_stub/*``)."""
+
+    def __init__(self, tls: bool = False, timeout: float = 15.0) -> None:
+        if not STUB_BIN.exists():
+            raise RuntimeError(f"{STUB_BIN} is missing: run `cargo build -p siptel-sms-host` or set SIPTEL_SMS_BIN")
+        args = [str(STUB_BIN), "stub", "--port", "0", "--api-key", STUB_KEY] + (["--tls"] if tls else [])
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        found: list[str] = []
+        reader = threading.Thread(target=self._await_url, args=(found,), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not found:
+            self.stop()
+            raise RuntimeError(f"the stub did not print its URL within {timeout} s: {self.process.stderr.read()}")
+        #: ``http://127.0.0.1:PORT`` (or https), no trailing slash.
+        self.url = found[0]
+
+    def _await_url(self, found: list[str]) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            match = re.fullmatch(r"stub Siptel listening on (https?://\S+)", line.strip())
+            if match:
+                found.append(match.group(1))
+                return
+
+    def _control(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            request.add_header("content-type", "application/json")
+        context = None
+        if self.url.startswith("https"):
+            import ssl
+
+            context = ssl.create_default_context(cafile=str(STUB_CERT))
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            return json.loads(response.read())
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Recorded requests: ``{method, path, headers, body, answered_status, received_ms}``."""
+        return self._control("GET", "/_stub/requests")
+
+    def sent(self) -> list[dict[str, Any]]:
+        """SMS the stub accepted (one per idempotency key)."""
+        return self._control("GET", "/_stub/sent")
+
+    def script(self, entries: list[dict[str, Any]]) -> None:
+        """Queues answers: ``{status, headers, body, delay_ms}`` or ``{drop: True}``."""
+        self._control("POST", "/_stub/script", entries)
+
+    def configure(self, config: dict[str, Any]) -> None:
+        """Replaces the stub's behaviour, e.g. ``{"balance": 0}``."""
+        self._control("POST", "/_stub/config", {"api_key": STUB_KEY, **config})
+
+    def reset(self) -> None:
+        """Forgets requests, script, keys and sent SMS; restores the config."""
+        self._control("POST", "/_stub/reset")
+        self.configure({})
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def base_config(base_url: str, **changes: Any) -> dict[str, Any]:
+    """A valid message config aimed at ``base_url`` whose window is always
+    open, with ``changes`` (snake_case names) applied."""
+    config: dict[str, Any] = {
+        "api-key": STUB_KEY,
+        "sender": "56912345678",
+        "recipient": "56987654321",
+        "message": "Hola Ana, su hora es el lunes 10:30.",
+        "window-start": "00:00:00",
+        "window-end": "23:59:59",
+        "weekdays": set(ALL_WEEKDAYS),
+        "base-url": base_url,
+        # Short waits keep retry tests fast.
+        "deadline-ms": 10_000,
+    }
+    config.update({name.replace("_", "-"): value for name, value in changes.items()})
+    return config
+
+
+def crate_version() -> str:
+    """``[workspace.package] version`` of Cargo.toml, as in the User-Agent."""
+    toml = (REPO / "Cargo.toml").read_text()
+    section = toml.split("[workspace.package]", 1)[1].split("\n[", 1)[0]
+    match = re.search(r'^version\s*=\s*"([^"]+)"', section, re.M)
+    assert match, "no [workspace.package] version in Cargo.toml"
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def stub_process() -> Iterator[Stub]:
+    stub = Stub()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def stub(stub_process: Stub) -> Stub:
+    """The session's stub, reset for this test."""
+    stub_process.reset()
+    return stub_process
+
+
+@pytest.fixture(scope="session")
+def action(stub_process: Stub) -> Iterator[SiptelSms]:
+    """The component, allowed to reach the session's stub only."""
+    with SiptelSms(WASM, siptel_base_url=stub_process.url) as loaded:
+        yield loaded
