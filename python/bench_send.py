@@ -49,7 +49,7 @@ WARM_UP = 50
 def config(base_url: str) -> dict[str, Any]:
     return {
         "api-key": "test-key",
-        "sender": "56912345678",
+        "sender": "56961234567",
         "recipient": "56987654321",
         "message": "Hola Ana, su hora es el lunes 10:30.",
         "window-start": "00:00:00",
@@ -64,7 +64,7 @@ def plain_post(base_url: str) -> Callable[[], int]:
     host, port = base_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port))
     body = json.dumps(
-        {"sender": "56912345678", "recipient": "56987654321", "message": "Hola Ana, su hora es el lunes 10:30.", "encoding": "gsm7"}
+        {"sender": "56961234567", "recipient": "56987654321", "message": "Hola Ana, su hora es el lunes 10:30.", "encoding": "gsm7"}
     ).encode()
     counter = iter(range(10**9))
 

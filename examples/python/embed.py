@@ -83,7 +83,7 @@ def main() -> int:
 
             config = {
                 "api-key": "test-key",
-                "sender": "56912345678",
+                "sender": "56961234567",
                 "recipient": "{{ customer_phone }}",
                 "message": "Hola {{name}}, su hora es el lunes 10:30.",
                 "window-start": "00:00:00",

@@ -118,7 +118,7 @@ def base_config(base_url: str, **changes: Any) -> dict[str, Any]:
     open, with ``changes`` (snake_case names) applied."""
     config: dict[str, Any] = {
         "api-key": STUB_KEY,
-        "sender": "56912345678",
+        "sender": "56961234567",
         "recipient": "56987654321",
         "message": "Hola Ana, su hora es el lunes 10:30.",
         "window-start": "00:00:00",

@@ -100,7 +100,7 @@ class TestCheck:
     def test_snake_case_keys_and_absent_optional_fields(self, action: SiptelSms) -> None:
         config = {
             "api_key": "test-key",
-            "sender": "56912345678",
+            "sender": "56961234567",
             "recipient": "56987654321",
             "message": "Hola",
             "window_start": "08:00",

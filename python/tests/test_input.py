@@ -95,7 +95,7 @@ def test_a_dataclass_config_and_flags_as_a_list(action: SiptelSms) -> None:
         weekdays: list[str] = field(default_factory=lambda: sorted(ALL_WEEKDAYS))
         base_url: str = URL
 
-    config = MyConfig("k-123", "56912345678", "56987654321", "Hola", "08:00", "20:00")
+    config = MyConfig("k-123", "56961234567", "56987654321", "Hola", "08:00", "20:00")
     assert action.check(config) == []
 
 

@@ -39,7 +39,7 @@ class TestSent:
         assert headers["user-agent"] == f"siptel-sms/{crate_version()}"
         assert headers["x-siptel-rut"] == "12345678-5"
         assert request["body"] == {
-            "sender": "56912345678",
+            "sender": "56961234567",
             "recipient": "56987654321",
             "message": "Hola Ana",
             "encoding": "gsm7",
