@@ -64,6 +64,21 @@ impl Zone {
     pub fn next_change(self, t: i64) -> Option<i64> {
         self.rules.next_change(t)
     }
+
+    /// A zone made by a test: offset `initial`, then the `(instant, offset)`
+    /// changes, the last offset kept forever. Leaked.
+    #[cfg(test)]
+    pub(crate) fn from_changes(name: &'static str, initial: i32, changes: &[(i64, i32)]) -> Zone {
+        let changes = changes
+            .iter()
+            .map(|&(at, offset)| rules::Change { at, offset })
+            .collect();
+        let rules = Rules::new(initial, changes, None).unwrap();
+        Zone {
+            name,
+            rules: Box::leak(Box::new(rules)),
+        }
+    }
 }
 
 impl PartialEq for Zone {

@@ -2,8 +2,11 @@
 //! zone computed by Python's `zoneinfo` from the same `tzdata` package, written
 //! by `scripts/gen-tzdata.py`. Its format is described at its top.
 //!
-//! It is the oracle of `tz`'s tests, which compare the module against it.
+//! It is the oracle of the tests: `tz`'s compare the module against it, and
+//! `window`'s brute-force checks read offsets from it, not from the module
+//! under test.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The parsed fixture.
@@ -14,6 +17,8 @@ pub(crate) struct Fixture {
     /// Spans `(from, until)` in which every change is listed.
     pub(crate) complete: Vec<(i64, i64)>,
     pub(crate) zones: Vec<FixtureZone>,
+    /// The index in `zones` of every name.
+    by_name: HashMap<String, usize>,
 }
 
 /// One zone's expected offsets.
@@ -34,6 +39,12 @@ impl Fixture {
         let (start, step, count) = self.grid;
         (0..count as i64).map(move |k| start + k * step)
     }
+
+    /// The zone one of whose names is `name`.
+    pub(crate) fn zone(&self, name: &str) -> &FixtureZone {
+        let index = self.by_name.get(name);
+        &self.zones[*index.unwrap_or_else(|| panic!("{name} is not in the fixture"))]
+    }
 }
 
 /// The fixture, parsed once.
@@ -42,12 +53,76 @@ pub(crate) fn fixture() -> &'static Fixture {
     PARSED.get_or_init(|| parse(include_str!("testdata/zoneinfo.txt")))
 }
 
+/// Python zoneinfo's offsets of one zone across one span in which the
+/// fixture lists every change: a lookup as cheap as the module's, for the
+/// brute-force checks of `window`.
+#[derive(Clone, Copy)]
+pub(crate) struct SpanOffsets {
+    span: (i64, i64),
+    /// The offset at the span's start.
+    initial: i32,
+    /// The changes in the span: `(instant, before, after)`.
+    changes: &'static [(i64, i32, i32)],
+}
+
+impl SpanOffsets {
+    /// The offset at `t`, which must lie in the span.
+    pub(crate) fn at(&self, t: i64) -> i32 {
+        assert!(
+            (self.span.0..self.span.1).contains(&t),
+            "{t} is outside the span"
+        );
+        match self.changes.partition_point(|c| c.0 <= t) {
+            0 => self.initial,
+            n => self.changes[n - 1].2,
+        }
+    }
+}
+
+/// Python zoneinfo's offsets of zone `name` across the complete span that
+/// holds `t` (2020–2040 or a few later years).
+pub(crate) fn zoneinfo_offsets(name: &str, t: i64) -> SpanOffsets {
+    let fixture = fixture();
+    let &(from, until) = fixture
+        .complete
+        .iter()
+        .find(|(from, until)| (*from..*until).contains(&t))
+        .unwrap_or_else(|| panic!("{t} is outside the fixture's complete spans"));
+    let zone = fixture.zone(name);
+    let first = zone.changes.partition_point(|c| c.0 <= from);
+    let end = zone.changes.partition_point(|c| c.0 < until);
+    let changes = &zone.changes[first..end];
+    // Without a change in the span, the offset of a grid instant in it, or
+    // past the grid (2100) of its last one.
+    let initial = changes.first().map_or_else(
+        || {
+            let samples = fixture.grid_instants().zip(&zone.grid);
+            let inside = samples
+                .clone()
+                .find(|(instant, _)| (from..until).contains(instant));
+            *inside.or_else(|| samples.last()).expect("an empty grid").1
+        },
+        |c| c.1,
+    );
+    SpanOffsets {
+        span: (from, until),
+        initial,
+        changes,
+    }
+}
+
+/// Python zoneinfo's offset of zone `name` at `t` (see `zoneinfo_offsets`).
+pub(crate) fn zoneinfo_offset(name: &str, t: i64) -> i32 {
+    zoneinfo_offsets(name, t).at(t)
+}
+
 fn parse(text: &str) -> Fixture {
     let mut fixture = Fixture {
         version: String::new(),
         grid: (0, 0, 0),
         complete: Vec::new(),
         zones: Vec::new(),
+        by_name: HashMap::new(),
     };
     let mut offsets: Vec<i32> = Vec::new();
     for line in text
@@ -82,8 +157,11 @@ fn parse(text: &str) -> Fixture {
             _ => panic!("unknown fixture line {line:?}"),
         }
     }
-    for zone in &fixture.zones {
+    for (index, zone) in fixture.zones.iter().enumerate() {
         assert!(zone.changes.is_sorted_by_key(|c| c.0), "{}", zone.zone);
+        for name in &zone.names {
+            fixture.by_name.insert(name.clone(), index);
+        }
     }
     fixture
 }
