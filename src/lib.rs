@@ -23,7 +23,10 @@ pub mod phone;
 pub mod rut;
 pub mod template;
 pub mod text;
+pub mod tz;
 pub mod window;
+
+mod civil;
 
 pub mod describe;
 pub mod validate;
