@@ -36,8 +36,12 @@ pub mod failure;
 pub mod retry;
 pub mod siptel;
 
-// The adapter exports symbols named after WIT (`siptel:sms/action@0.2.0#send`)
-// that only a wasm linker accepts; natively the plain API above is the crate.
-#[cfg(target_arch = "wasm32")]
+// The adapters exist only in a component: the export's symbols are named
+// after WIT (`siptel:sms/action@0.2.0#send`), which only a wasm linker
+// accepts, and WASI imports only a component has. Natively the plain API
+// above is the crate.
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod component;
 mod convert;
+#[cfg(target_arch = "wasm32")]
+pub mod wasi_adapter;
