@@ -51,7 +51,7 @@ impl Transport for WasiHttp {
         let headers: Vec<(String, Vec<u8>)> = request
             .headers
             .iter()
-            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+            .map(|(name, value)| (name.to_string(), value.as_str().as_bytes().to_vec()))
             .collect();
         let fields = Fields::from_list(&headers).map_err(|_| TransportError::Other)?;
         let outgoing = OutgoingRequest::new(fields);

@@ -391,7 +391,7 @@ impl Bench {
         );
         let mut builder = http::Request::post(request.url());
         for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
+            builder = builder.header(*name, value.as_str());
         }
         let request = builder
             .body(Full::new(Bytes::from(request.body)))
