@@ -832,7 +832,13 @@ mod tests {
     fn the_api_key_is_never_echoed() {
         let mut config = valid();
         config.api_key = "secret value\twith tab".into();
-        for problem in check(&config) {
+        let problems = check(&config);
+        // The space and the tab (as whitespace and as a control character).
+        assert_eq!(
+            codes(&problems),
+            [(FieldId::ApiKey, ProblemCode::BadCharacter); 3]
+        );
+        for problem in problems {
             assert!(!problem.message.contains("secret"), "{problem:?}");
         }
     }

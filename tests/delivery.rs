@@ -14,9 +14,7 @@ use serde_json::{Value, json};
 use siptel_sms::config::DEFAULT_ERROR_INTENT;
 use siptel_sms::delivery::Undelivered;
 use siptel_sms::failure;
-use siptel_sms::model::{
-    CampaignVariable, Config, Failure, FailureCode, Language, Outcome, Receipt,
-};
+use siptel_sms::model::{CampaignVariable, Config, Failure, FailureCode, Language, Outcome};
 use siptel_sms_host::Called;
 use siptel_stub::{RecordedRequest, Scripted, StubCampaign, StubConfig, StubSiptel};
 use std::time::{Duration, Instant};
@@ -34,36 +32,6 @@ fn message_body() -> Value {
 /// A stub Siptel with `config`.
 fn stub_with(config: StubConfig) -> StubSiptel {
     StubSiptel::start(config).expect("the stub starts")
-}
-
-/// The payload `pick` finds in an outcome with no egress denied; anything
-/// else fails the test.
-fn expect<T: Clone>(called: &Called<Outcome>, what: &str, pick: fn(&Outcome) -> Option<&T>) -> T {
-    assert!(
-        called.denied.is_empty(),
-        "egress denied: {:?}",
-        called.denied
-    );
-    match pick(&called.value) {
-        Some(payload) => payload.clone(),
-        None => panic!("expected {what}, got {:?}", called.value),
-    }
-}
-
-/// The receipt of a `sent` outcome; anything else fails the test.
-fn receipt(called: &Called<Outcome>) -> Receipt {
-    expect(called, "sent", |o| match o {
-        Outcome::Sent(receipt) => Some(receipt),
-        _ => None,
-    })
-}
-
-/// The failure of a `failed` outcome; anything else fails the test.
-fn failure(called: &Called<Outcome>) -> Failure {
-    expect(called, "failed", |o| match o {
-        Outcome::Failed(failure) => Some(failure),
-        _ => None,
-    })
 }
 
 /// The description the component gives `failure` in `lang`.
@@ -84,7 +52,7 @@ fn assert_failed(
     attempts: u32,
     last_status: Option<u16>,
 ) -> Failure {
-    let failure = failure(called);
+    let failure = expect_failed(&called.value).clone();
     assert_eq!(
         (failure.code, failure.attempts, failure.last_status),
         (code, attempts, last_status),
@@ -187,7 +155,7 @@ async fn caller_supplied_idempotency_key_is_used_verbatim() {
     };
     let called = send(&config, &[]).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.idempotency_key, KEY);
     assert_eq!(receipt.attempts, 1);
     assert_eq!(receipt.campaign, None);
@@ -207,7 +175,7 @@ async fn retries_503_503_then_201_with_one_key_and_one_sms() {
     let config = config(&stub);
     let called = send(&config, &[]).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.attempts, 3);
     assert_eq!(stub.sent_count(), 1);
     assert_eq!(receipt.id, stub.sent()[0].id);
@@ -236,7 +204,7 @@ async fn rate_limited_429_with_retry_after_1_waits_at_least_a_second() {
     let config = config(&stub);
     let called = send(&config, &[]).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.attempts, 2);
     assert_eq!(stub.sent_count(), 1);
     let requests = attempts_of_one_send(&stub, &config, "/v1/sms", &message_body());
@@ -280,7 +248,7 @@ async fn attempt_timeout_then_success_on_the_second_attempt() {
     let started = Instant::now();
     let called = send(&config, &[]).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.attempts, 2);
     assert_ne!(receipt.id, "sms_scripted");
     assert_eq!(receipt.id, stub.sent()[0].id);
@@ -304,7 +272,7 @@ async fn dropped_connection_then_success() {
     let config = config(&stub);
     let called = send(&config, &[]).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.attempts, 2);
     assert_eq!(stub.sent_count(), 1);
     let requests = attempts_of_one_send(&stub, &config, "/v1/sms", &message_body());
@@ -318,7 +286,7 @@ async fn a_201_cut_off_is_confirmed_by_a_retry_with_the_same_key() {
     let config = config(&stub);
     let called = send(&config, &[]).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.attempts, 2);
     let requests = attempts_of_one_send(&stub, &config, "/v1/sms", &message_body());
     assert_eq!(answered(&requests), [Some(201), Some(201)]);
@@ -364,7 +332,7 @@ async fn non_json_502_from_a_proxy_is_retried() {
     let config = config(&stub);
     let called = send(&config, &[]).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.attempts, 2);
     assert_eq!(stub.sent_count(), 1);
     let requests = attempts_of_one_send(&stub, &config, "/v1/sms", &message_body());
@@ -413,7 +381,7 @@ async fn max_attempts_exhausted_fails_server_error_to_the_custom_intent() {
         };
         let called = send(&config, &[]).await;
 
-        let failure = failure(&called);
+        let failure = expect_failed(&called.value).clone();
         assert_eq!(
             (failure.code, failure.attempts, failure.last_status),
             (FailureCode::ServerError, 2, Some(503))
@@ -441,9 +409,9 @@ async fn rerun_with_the_same_key_after_success_gets_the_original_id() {
         idempotency_key: Some("flow-7781-step-3".into()),
         ..config(&stub)
     };
-    let first = receipt(&send(&config, &[]).await);
+    let first = expect_sent(&send(&config, &[]).await.value).clone();
     // The host crashed before recording the outcome and runs the action again.
-    let again = receipt(&send(&config, &[]).await);
+    let again = expect_sent(&send(&config, &[]).await.value).clone();
 
     assert_eq!(again.id, first.id);
     assert_eq!(again.attempts, 1);
@@ -525,7 +493,7 @@ async fn idempotency_conflict_409_is_not_retried() {
         idempotency_key: Some(KEY.into()),
         ..config(&stub)
     };
-    receipt(&send(&first, &[]).await);
+    expect_sent(&send(&first, &[]).await.value);
     // The same key for another message.
     let second = Config {
         message: Some("Otro mensaje, otra hora.".into()),
@@ -587,7 +555,7 @@ async fn rut_header_lets_an_unregistered_ip_send() {
     };
     let called = send(&config, &[]).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.attempts, 1);
     assert_eq!(stub.sent_count(), 1);
     let requests = attempts_of_one_send(&stub, &config, "/v1/sms", &message_body());
@@ -601,7 +569,7 @@ async fn campaign_send_renders_variables_from_entities() {
     let config = campaign_config(&stub, "bienvenida", &[("name", "{{name}}")]);
     let called = send(&config, &entities(&[("name", "Ana")])).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.attempts, 1);
     assert_eq!(receipt.campaign.as_deref(), Some("bienvenida"));
     let body = json!({
@@ -631,7 +599,7 @@ async fn campaign_name_is_percent_encoded_as_one_path_segment() {
     let config = campaign_config(&stub, CAMPAIGN, &[("name", "Ana")]);
     let called = send(&config, &[]).await;
 
-    let receipt = receipt(&called);
+    let receipt = expect_sent(&called.value).clone();
     assert_eq!(receipt.campaign.as_deref(), Some(CAMPAIGN));
     let body = json!({
         "sender": "56961234567",
@@ -742,9 +710,6 @@ async fn sentinel_api_key_never_leaks_from_any_outcome_or_output() {
             (other, expected) => panic!("expected {expected:?}, got {other:?}"),
         }
         texts.push(serde_json::to_string(&called.value).unwrap());
-        texts.push(called.stdout);
-        texts.push(called.stderr);
-        texts.extend(called.denied);
         assert_eq!(stub.pending_script(), 0);
     }
     // An unregistered IP without a RUT: the contract's own 403.
@@ -754,10 +719,23 @@ async fn sentinel_api_key_never_leaks_from_any_outcome_or_output() {
         ..StubConfig::default()
     });
     let called = send(&base, &[]).await;
-    assert_eq!(failure(&called).code, FailureCode::IpNotAuthorized);
+    assert_eq!(
+        expect_failed(&called.value).code,
+        FailureCode::IpNotAuthorized
+    );
     texts.push(serde_json::to_string(&called.value).unwrap());
-    texts.push(called.stdout);
-    texts.push(called.stderr);
+    // Invalid, and at design time: problems never quote the key either.
+    let invalid_config = Config {
+        sender: "not a number".into(),
+        ..base.clone()
+    };
+    let invalid = send(&invalid_config, &[]).await;
+    assert!(!expect_invalid(&invalid.value).is_empty());
+    texts.push(serde_json::to_string(&invalid.value).unwrap());
+    let checked = check(&invalid_config).await;
+    assert!(!checked.is_empty());
+    texts.push(serde_json::to_string(&checked).unwrap());
+    texts.push(format!("{base:?}"));
 
     for text in &texts {
         assert!(!text.contains(SENTINEL), "the API key leaked: {text}");

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{config, sent, stub, stub_key};
+use common::{config, expect_failed, expect_sent, stub, stub_key};
 use siptel_sms::model::{Config, Entity, FailureCode, FieldId, Outcome, ProblemCode, SendPreview};
 use siptel_sms_host::{
     CallOptions, Called, Failed, HostError, HostOptions, Limits, LoadError, REDACTED, SiptelSms,
@@ -122,13 +122,6 @@ async fn preview(config: &Config) -> Result<Called<String>, Failed> {
 async fn assert_probe_answers() {
     let called = preview(&command("echo")).await.expect("the probe answers");
     assert_eq!(called.value, PLACEHOLDER);
-}
-
-fn failure_code(outcome: &Outcome) -> FailureCode {
-    match outcome {
-        Outcome::Failed(failure) => failure.code,
-        other => panic!("expected failed, got {other:?}"),
-    }
 }
 
 /// Nothing connected to `listener` (it is non-blocking).
@@ -298,7 +291,10 @@ async fn host_errors_are_typed_and_distinct_from_the_actions_outcome() {
         .send(&command("http://127.0.0.1:1/v1/sms"), &[], &allow(&stub))
         .await
         .unwrap();
-    assert_eq!(failure_code(&denied.value), FailureCode::RequestDenied);
+    assert_eq!(
+        expect_failed(&denied.value).code,
+        FailureCode::RequestDenied
+    );
     // The host's: a trap is `Err`, with the guest's own account of it.
     let trapped = probe()
         .send(&command("trap"), &[], &allow(&stub))
@@ -381,7 +377,7 @@ async fn slow_sends_never_keep_a_quick_call_waiting() {
     );
     assert!(busy_after < Duration::from_millis(1_500), "{busy_after:?}");
     for send in [first, second, third] {
-        sent(&send.unwrap().value);
+        expect_sent(&send.unwrap().value);
     }
 }
 
@@ -405,8 +401,8 @@ async fn one_tenant_holds_at_most_its_share_of_the_slots() {
             host.send(&config, &[], &tenant(&stub, "b")).await
         },
     );
-    sent(&first.unwrap().value);
-    sent(&second.unwrap().value);
+    expect_sent(&first.unwrap().value);
+    expect_sent(&second.unwrap().value);
     assert!(
         matches!(
             third,
@@ -417,7 +413,7 @@ async fn one_tenant_holds_at_most_its_share_of_the_slots() {
         ),
         "{third:?}"
     );
-    sent(&other.unwrap().value);
+    expect_sent(&other.unwrap().value);
 }
 
 // --- Egress ---------------------------------------------------------------
@@ -429,7 +425,10 @@ async fn a_config_pointing_at_another_stub_is_denied_and_that_stub_sees_nothing(
     let config = config(&other);
     let called = action().send(&config, &[], &allow(&allowed)).await.unwrap();
 
-    assert_eq!(failure_code(&called.value), FailureCode::RequestDenied);
+    assert_eq!(
+        expect_failed(&called.value).code,
+        FailureCode::RequestDenied
+    );
     assert_eq!(called.denied, [format!("http://{}", other.addr())]);
     assert_eq!(other.request_count(), 0);
     assert_eq!(allowed.request_count(), 0);
@@ -444,7 +443,10 @@ async fn without_a_per_call_override_only_the_hosts_base_url_is_allowed() {
         .send(&config(&stub), &[], &CallOptions::default())
         .await
         .unwrap();
-    assert_eq!(failure_code(&called.value), FailureCode::RequestDenied);
+    assert_eq!(
+        expect_failed(&called.value).code,
+        FailureCode::RequestDenied
+    );
     assert_eq!(called.denied, [format!("http://{}", stub.addr())]);
     assert_eq!(stub.request_count(), 0);
 }
@@ -466,7 +468,7 @@ async fn a_request_to_another_loopback_port_is_refused_and_never_arrives() {
             .await
             .unwrap();
         assert_eq!(
-            failure_code(&called.value),
+            expect_failed(&called.value).code,
             FailureCode::RequestDenied,
             "{url}"
         );
@@ -491,7 +493,7 @@ async fn behind_a_gateway_path_only_that_path_is_reachable_and_gets_the_key() {
         let url = format!("{}{escape}", stub.base_url());
         let called = probe().send(&command(&url), &[], &gateway).await.unwrap();
         assert_eq!(
-            failure_code(&called.value),
+            expect_failed(&called.value).code,
             FailureCode::RequestDenied,
             "{escape}"
         );
@@ -500,7 +502,7 @@ async fn behind_a_gateway_path_only_that_path_is_reachable_and_gets_the_key() {
     // Inside the path the request goes out, with the real key.
     let url = format!("{}/tenants/a/v1/sms", stub.base_url());
     let called = probe().send(&command(&url), &[], &gateway).await.unwrap();
-    sent(&called.value);
+    expect_sent(&called.value);
     assert_eq!(
         stub.requests()[0].header("authorization"),
         Some(format!("Bearer {REAL_KEY}").as_str())
@@ -561,7 +563,7 @@ async fn a_secret_api_key_becomes_the_real_key_on_the_way_to_siptel() {
     );
     let called = action().send(&config, &[], &allow(&stub)).await.unwrap();
 
-    sent(&called.value);
+    expect_sent(&called.value);
     assert_eq!(
         stub.requests()[0].header("authorization"),
         Some(format!("Bearer {REAL_KEY}").as_str())
@@ -593,7 +595,7 @@ async fn the_real_key_never_reaches_the_guest() {
         .send(&command(&url), &[], &allow(&stub))
         .await
         .unwrap();
-    sent(&posted.value);
+    expect_sent(&posted.value);
     assert_eq!(
         stub.requests()[0].header("authorization"),
         Some(format!("Bearer {REAL_KEY}").as_str())
@@ -683,7 +685,10 @@ async fn a_guest_that_names_a_secret_not_granted_is_refused_at_egress() {
     sneaky.api_key = "plain-key".into();
     sneaky.campaign = Some(PLACEHOLDER.into());
     let called = probe().send(&sneaky, &[], &stub_only(&stub)).await.unwrap();
-    assert_eq!(failure_code(&called.value), FailureCode::RequestDenied);
+    assert_eq!(
+        expect_failed(&called.value).code,
+        FailureCode::RequestDenied
+    );
     assert_eq!(
         called.denied,
         [format!(
@@ -736,7 +741,10 @@ async fn two_tenants_each_reach_only_their_own_key() {
     let mut config = config(&stub);
     config.api_key = "secret:tenant_a".into();
     let called = host.send(&config, &[], &tenant_a).await.unwrap();
-    assert_eq!(failure_code(&called.value), FailureCode::InvalidApiKey);
+    assert_eq!(
+        expect_failed(&called.value).code,
+        FailureCode::InvalidApiKey
+    );
     assert_eq!(
         stub.requests()[0].header("authorization"),
         Some("Bearer KEY-A-7f3e91")
@@ -748,7 +756,7 @@ async fn two_tenants_each_reach_only_their_own_key() {
         ..tenant_a
     };
     config.api_key = "secret:tenant_b".into();
-    sent(&host.send(&config, &[], &tenant_b).await.unwrap().value);
+    expect_sent(&host.send(&config, &[], &tenant_b).await.unwrap().value);
 }
 
 #[tokio::test]
@@ -758,7 +766,7 @@ async fn a_plain_api_key_passes_untouched() {
         .send(&config(&stub), &[], &allow(&stub))
         .await
         .unwrap();
-    sent(&called.value);
+    expect_sent(&called.value);
     assert_eq!(
         stub.requests()[0].header("authorization"),
         Some(format!("Bearer {}", stub_key()).as_str())

@@ -9,8 +9,7 @@
 mod common;
 
 use common::*;
-use siptel_sms::model::{BlockReason, Blocked, Config, Language, Outcome, Weekdays};
-use siptel_sms_host::Called;
+use siptel_sms::model::{BlockReason, Config, Language, Weekdays};
 use siptel_stub::StubSiptel;
 
 /// Weekdays from their bits, Monday = bit 0.
@@ -33,29 +32,13 @@ fn office_hours(stub: &StubSiptel) -> Config {
     windowed(stub, "09:00:00", "18:00:00", Weekdays::WORKDAYS)
 }
 
-/// The block of a `blocked` outcome; any other outcome fails the test.
-#[track_caller]
-fn blocked(called: &Called<Outcome>) -> &Blocked {
-    match &called.value {
-        Outcome::Blocked(b) => b,
-        other => panic!("expected blocked, got {other:?}"),
-    }
-}
-
-/// Asserts a `sent` outcome.
-#[track_caller]
-fn assert_sent(called: &Called<Outcome>) {
-    sent(&called.value);
-    assert!(called.denied.is_empty(), "{:?}", called.denied);
-}
-
 #[tokio::test]
 async fn blocked_on_a_disabled_weekday() {
     let stub = stub();
     // Sunday 13 September 2026, mid-morning.
     let called = send_at(&office_hours(&stub), &[], "2026-09-13T10:00:00-03:00").await;
 
-    let b = blocked(&called);
+    let b = expect_blocked(&called.value);
     assert_eq!(b.reason, BlockReason::WeekdayDisabled);
     assert_eq!(b.next_allowed, "2026-09-14T09:00:00-03:00");
     assert_eq!(b.wait_seconds, 23 * 3_600);
@@ -74,7 +57,7 @@ async fn blocked_before_the_window_starts() {
     // Monday 7 September 2026, an hour before the window opens.
     let called = send_at(&office_hours(&stub), &[], "2026-09-07T08:00:00-03:00").await;
 
-    let b = blocked(&called);
+    let b = expect_blocked(&called.value);
     assert_eq!(b.reason, BlockReason::OutsideHours);
     assert_eq!(b.next_allowed, "2026-09-07T09:00:00-03:00");
     assert_eq!(b.wait_seconds, 3_600);
@@ -96,7 +79,7 @@ async fn blocked_after_the_window_ends_skips_the_weekend() {
     // Friday 11 September 2026, one second after the window closed.
     let called = send_at(&config, &[], "2026-09-11T18:00:01-03:00").await;
 
-    let b = blocked(&called);
+    let b = expect_blocked(&called.value);
     assert_eq!(b.reason, BlockReason::OutsideHours);
     assert_eq!(b.next_allowed, "2026-09-14T09:00:00-03:00");
     assert_eq!(b.wait_seconds, 63 * 3_600 - 1);
@@ -114,7 +97,7 @@ async fn sent_inside_the_window() {
     let config = office_hours(&stub);
     let called = send_at(&config, &[], "2026-09-07T10:00:00-03:00").await;
 
-    assert_sent(&called);
+    expect_sent(&called.value);
     let requests = stub.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].path, "/v1/sms");
@@ -131,7 +114,7 @@ async fn sent_at_both_ends_of_the_window_which_are_included() {
     let config = office_hours(&stub);
     for at in ["2026-09-07T09:00:00-03:00", "2026-09-07T18:00:00-03:00"] {
         let called = send_at(&config, &[], at).await;
-        assert_sent(&called);
+        expect_sent(&called.value);
     }
     assert_eq!(stub.request_count(), 2);
     assert_eq!(stub.sent_count(), 2);
@@ -145,9 +128,17 @@ async fn sent_inside_an_overnight_window_after_midnight_on_the_local_dates_weekd
     let config = windowed(&stub, "22:00:00", "06:00:00", TUESDAY);
 
     // Tuesday 02:00 local (the window opened on Monday evening, a day off).
-    assert_sent(&send_at(&config, &[], "2026-09-15T02:00:00-03:00").await);
+    expect_sent(
+        &send_at(&config, &[], "2026-09-15T02:00:00-03:00")
+            .await
+            .value,
+    );
     // Tuesday 23:30 local is already Wednesday in UTC: the local date counts.
-    assert_sent(&send_at(&config, &[], "2026-09-15T23:30:00-03:00").await);
+    expect_sent(
+        &send_at(&config, &[], "2026-09-15T23:30:00-03:00")
+            .await
+            .value,
+    );
     assert_eq!(stub.request_count(), 2);
 }
 
@@ -158,7 +149,7 @@ async fn blocked_inside_an_overnight_window_on_a_disabled_local_date() {
     // Monday 22:30 local is inside the hours, and already Tuesday in UTC.
     let called = send_at(&config, &[], "2026-09-14T22:30:00-03:00").await;
 
-    let b = blocked(&called);
+    let b = expect_blocked(&called.value);
     assert_eq!(b.reason, BlockReason::WeekdayDisabled);
     assert_eq!(b.next_allowed, "2026-09-15T00:00:00-03:00");
     assert_eq!(b.wait_seconds, 90 * 60);
@@ -179,7 +170,7 @@ async fn blocked_before_a_window_that_starts_inside_the_skipped_hour_of_the_dst_
     let config = windowed(&stub, "00:30:00", "06:00:00", Weekdays::ALL);
     let called = send_at(&config, &[], "2026-09-05T23:00:00-04:00").await;
 
-    let b = blocked(&called);
+    let b = expect_blocked(&called.value);
     assert_eq!(b.reason, BlockReason::OutsideHours);
     assert_eq!(b.next_allowed, "2026-09-06T01:00:00-03:00");
     // One real hour (03:00Z -> 04:00Z), not the hour and a half of the wall clock.
@@ -192,7 +183,7 @@ async fn blocked_before_a_window_that_starts_inside_the_skipped_hour_of_the_dst_
     assert_eq!(stub.request_count(), 0);
 
     // At that instant the send goes out.
-    assert_sent(&send_at(&config, &[], &b.next_allowed).await);
+    expect_sent(&send_at(&config, &[], &b.next_allowed).await.value);
     assert_eq!(stub.request_count(), 1);
 }
 
@@ -207,7 +198,7 @@ async fn blocked_between_the_two_passes_of_the_repeated_hour_of_the_dst_change()
     };
     let called = send_at(&config, &[], "2026-04-04T23:46:00-03:00").await;
 
-    let b = blocked(&called);
+    let b = expect_blocked(&called.value);
     assert_eq!(b.reason, BlockReason::OutsideHours);
     assert_eq!(b.next_allowed, "2026-04-04T23:30:00-04:00");
     assert_eq!(b.wait_seconds, 44 * 60);
@@ -218,7 +209,11 @@ async fn blocked_between_the_two_passes_of_the_repeated_hour_of_the_dst_change()
     );
     assert_eq!(stub.request_count(), 0);
 
-    assert_sent(&send_at(&config, &[], "2026-04-04T23:40:00-04:00").await);
+    expect_sent(
+        &send_at(&config, &[], "2026-04-04T23:40:00-04:00")
+            .await
+            .value,
+    );
     assert_eq!(stub.request_count(), 1);
 }
 
@@ -230,7 +225,7 @@ async fn the_configured_time_zone_decides_the_local_time() {
     let at = "2026-07-06T12:30:00Z";
     let santiago = office_hours(&stub);
     let called = send_at(&santiago, &[], at).await;
-    let b = blocked(&called);
+    let b = expect_blocked(&called.value);
     assert_eq!(b.reason, BlockReason::OutsideHours);
     assert_eq!(b.next_allowed, "2026-07-06T09:00:00-04:00");
     assert_eq!(b.wait_seconds, 30 * 60);
@@ -245,12 +240,12 @@ async fn the_configured_time_zone_decides_the_local_time() {
         time_zone: Some("America/Punta_Arenas".into()),
         ..office_hours(&stub)
     };
-    assert_sent(&send_at(&punta_arenas, &[], at).await);
+    expect_sent(&send_at(&punta_arenas, &[], at).await.value);
     assert_eq!(stub.request_count(), 1);
 
     // And a block there is described in that zone.
     let called = send_at(&punta_arenas, &[], "2026-07-06T22:00:00Z").await;
-    let b = blocked(&called);
+    let b = expect_blocked(&called.value);
     assert_eq!(b.next_allowed, "2026-07-07T09:00:00-03:00");
     assert!(
         b.description.contains("America/Punta_Arenas"),

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use siptel_sms::model::{Config, Entity, Outcome, Receipt, Weekdays};
+use siptel_sms::model::{Blocked, Config, Entity, Failure, Outcome, Problem, Receipt, Weekdays};
 use siptel_sms_host::{CallOptions, Called, HostOptions, SiptelSms};
 use siptel_stub::{StubConfig, StubSiptel};
 use std::sync::OnceLock;
@@ -12,16 +12,7 @@ use std::sync::OnceLock;
 /// The component, compiled once for this test binary.
 pub fn action() -> &'static SiptelSms {
     static ACTION: OnceLock<SiptelSms> = OnceLock::new();
-    ACTION.get_or_init(|| {
-        SiptelSms::builtin(HostOptions {
-            // Test binaries share the compiled component through the cache.
-            compile_cache: Some(
-                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasmtime-cache"),
-            ),
-            ..HostOptions::default()
-        })
-        .expect("the built component loads")
-    })
+    ACTION.get_or_init(|| SiptelSms::builtin(host_options()).expect("the built component loads"))
 }
 
 /// The default host, with compiled code shared by the test binaries through
@@ -75,25 +66,62 @@ pub fn entities(pairs: &[(&str, &str)]) -> Vec<Entity> {
 }
 
 /// Sends with the real clock, egress allowed to the config's base URL (the
-/// test's stub); a host error fails the test with its message.
+/// test's stub); a host error fails the test with its message. The
+/// component reaches nothing else and prints nothing, whatever the outcome.
 pub async fn send(config: &Config, entities: &[Entity]) -> Called<Outcome> {
-    send_with(
-        config,
-        entities,
-        &CallOptions {
-            siptel_base_url: config.base_url.clone(),
-            ..CallOptions::default()
-        },
-    )
-    .await
+    let options = CallOptions {
+        siptel_base_url: config.base_url.clone(),
+        ..CallOptions::default()
+    };
+    quiet_and_contained(send_with(config, entities, &options).await)
+}
+
+/// `called`, once asserted that the component reached nothing but the
+/// allowed Siptel and printed nothing.
+#[track_caller]
+fn quiet_and_contained(called: Called<Outcome>) -> Called<Outcome> {
+    assert!(
+        called.denied.is_empty(),
+        "egress denied: {:?}",
+        called.denied
+    );
+    assert_eq!((called.stdout.as_str(), called.stderr.as_str()), ("", ""));
+    called
 }
 
 /// The receipt of a `sent` outcome; any other outcome fails the test.
 #[track_caller]
-pub fn sent(outcome: &Outcome) -> &Receipt {
+pub fn expect_sent(outcome: &Outcome) -> &Receipt {
     match outcome {
         Outcome::Sent(receipt) => receipt,
         other => panic!("expected sent, got {other:?}"),
+    }
+}
+
+/// The block of a `blocked` outcome; any other outcome fails the test.
+#[track_caller]
+pub fn expect_blocked(outcome: &Outcome) -> &Blocked {
+    match outcome {
+        Outcome::Blocked(blocked) => blocked,
+        other => panic!("expected blocked, got {other:?}"),
+    }
+}
+
+/// The problems of an `invalid` outcome; any other outcome fails the test.
+#[track_caller]
+pub fn expect_invalid(outcome: &Outcome) -> &[Problem] {
+    match outcome {
+        Outcome::Invalid { problems } => problems,
+        other => panic!("expected invalid, got {other:?}"),
+    }
+}
+
+/// The failure of a `failed` outcome; any other outcome fails the test.
+#[track_caller]
+pub fn expect_failed(outcome: &Outcome) -> &Failure {
+    match outcome {
+        Outcome::Failed(failure) => failure,
+        other => panic!("expected failed, got {other:?}"),
     }
 }
 
@@ -131,7 +159,7 @@ pub async fn send_at(config: &Config, entities: &[Entity], rfc3339: &str) -> Cal
         ..CallOptions::default()
     };
     options.wall_clock = Some(instant(rfc3339));
-    send_with(config, entities, &options).await
+    quiet_and_contained(send_with(config, entities, &options).await)
 }
 
 /// Design-time validation through the component; a host error fails the test.
