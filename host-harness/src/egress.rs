@@ -11,7 +11,7 @@
 
 use crate::pool::Pool;
 use crate::secrets::{self, Grant, Vault};
-use siptel_sms::siptel::{BaseUrl, Scheme};
+use siptel_sms::siptel::{BaseUrl, Scheme, percent_decode};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -113,24 +113,6 @@ fn normalized_segments(path: &str) -> Option<Vec<Vec<u8>>> {
     // A trailing slash leaves an empty last segment; it names no resource.
     if out.last().is_some_and(Vec::is_empty) {
         out.pop();
-    }
-    Some(out)
-}
-
-fn percent_decode(s: &str) -> Option<Vec<u8>> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
     }
     Some(out)
 }

@@ -272,6 +272,27 @@ pub fn encode_path_segment(s: &str) -> String {
     out
 }
 
+/// Decodes the `%XX` escapes of a URL path segment (the inverse of
+/// [`encode_path_segment`]); `None` for a malformed escape. The bytes may
+/// not be UTF-8.
+pub fn percent_decode(segment: &str) -> Option<Vec<u8>> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::DEFAULT_BASE_URL;
@@ -404,6 +425,17 @@ mod tests {
                 .message(Language::Es)
                 .contains("https://")
         );
+    }
+
+    #[test]
+    fn percent_decoding_inverts_the_encoding() {
+        for segment in ["promo", "a/b?c#d%e f", "Año", "..", ""] {
+            let encoded = encode_path_segment(segment);
+            assert_eq!(percent_decode(&encoded), Some(segment.as_bytes().to_vec()));
+        }
+        assert_eq!(percent_decode("%2e%2E"), Some(b"..".to_vec()));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%2"), None);
     }
 
     #[test]

@@ -81,25 +81,10 @@ pub(crate) fn route(path: &str) -> Option<Route> {
     if segment.is_empty() || segment.contains('/') {
         return None;
     }
-    Some(Route::Campaign(percent_decode(segment)))
-}
-
-pub(crate) fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    let decoded = siptel_sms::siptel::percent_decode(segment);
+    Some(Route::Campaign(
+        decoded.and_then(|b| String::from_utf8(b).ok()),
+    ))
 }
 
 pub(crate) fn contract(state: &mut State, id_prefix: &str, request: &RequestView<'_>) -> Answer {
