@@ -115,6 +115,9 @@ class Scope:
         ``ValueError`` for userinfo, a query or fragment, or a prefix with
         empty, ``.`` or ``..`` segments or characters a path does not allow
         (the component refuses such base URLs too)."""
+        if not url.isascii() or not url.isprintable() or " " in url:
+            # urlsplit would silently drop tabs and line breaks.
+            raise ValueError(f"a base URL is visible ASCII: {url!r}")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
             raise ValueError(f"not an http(s) base URL without credentials: {url!r}")

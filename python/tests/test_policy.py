@@ -94,6 +94,8 @@ class TestScope:
             "https://api.siptel.cl/a/../b",
             "https://api.siptel.cl/a/%zz",
             "https://api.siptel.cl/a b",
+            "https://api.siptel.cl/a\tb",
+            "https://api.siptel.cl/ñ",
         ],
     )
     def test_what_is_no_base_url(self, url: str) -> None:
