@@ -29,7 +29,11 @@ How WIT values look in Python (package ``siptel_sms``):
    variant `outcome`          Sent | Blocked | Invalid | Failed (dataclasses)
    variant `window-status`    WindowOpen() | WindowClosed(blocked)
    result<preview, problems>  returns Preview; raises InvalidConfig(.problems)
-   the sandbox's failures     CallTimeout, MemoryLimit, Trap (HostError)
+   the sandbox's failures     CallTimeout, MemoryLimit, Trap, Busy (HostError)
+
+Keys kept outside the sandbox belong to a tenant: SiptelSms(..., secrets={"acme":
+key}) holds them, a config says "api-key": "secret:acme", and each call names
+the secrets it may use: action.send(config, entities, secrets={"acme"}).
 """
 
 from __future__ import annotations
@@ -124,6 +128,8 @@ def main() -> int:
                     print(f"  {problem.field}: {problem.code}: {problem.message}")
             elif isinstance(outcome, Failed):  # the flow goes to the error intent
                 print(f"  -> intent {outcome.error_intent}: {outcome.code}: {outcome.description}")
+                if outcome.possibly_sent:  # Siptel may have it: re-run only with this key
+                    print(f"  possibly sent: re-run only with idempotency-key {outcome.idempotency_key}")
             return 0 if isinstance(outcome, Sent) else 1
     finally:
         if stub is not None:

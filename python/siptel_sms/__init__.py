@@ -9,11 +9,13 @@
 
 Configs and entities are dicts keyed by the WIT field names (``api-key``;
 ``api_key`` works too); outcomes are dataclasses; the sandbox's own failures
-are :class:`HostError` exceptions.
+are :class:`HostError` exceptions. Host secrets belong to a tenant: each call
+names those it may use (``send(config, entities, secrets={"tenant_a"})``).
 """
 
 from .action import DEFAULT_BASE_URL, SiptelSms
 from .errors import (
+    Busy,
     CallTimeout,
     HostError,
     InputError,
@@ -50,6 +52,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "ActionForm",
     "Blocked",
+    "Busy",
     "CallTimeout",
     "CampaignVariable",
     "Case",

@@ -8,8 +8,9 @@ values, see :mod:`siptel_sms.model`):
 * :class:`InvalidConfig` — ``preview`` found problems in the config (the
   ``err`` of its WIT ``result``).
 * :class:`HostError` — the sandbox stopped or failed the call:
-  :class:`CallTimeout`, :class:`MemoryLimit`, :class:`Trap`, or
-  :class:`LoadError` when the component cannot be loaded.
+  :class:`CallTimeout`, :class:`MemoryLimit`, :class:`Trap`, :class:`Busy`
+  when no slot came free in time, or :class:`LoadError` when the component
+  cannot be loaded.
 """
 
 from __future__ import annotations
@@ -67,6 +68,16 @@ class HostError(SiptelSmsError):
 
 class LoadError(HostError):
     """The component could not be read, compiled or linked."""
+
+
+class Busy(HostError):
+    """No slot came free within ``Limits.slot_wait`` (``seconds``): the host is
+    at ``Limits.concurrent_calls``, or this call's tenant at its
+    ``Limits.tenant_slots``. The action did not run; repeat the call later."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no slot came free within {seconds:g} s")
+        self.seconds = seconds
 
 
 class CallTimeout(HostError):

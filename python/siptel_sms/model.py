@@ -93,13 +93,22 @@ class Invalid:
 
 @dataclass(frozen=True)
 class Failed:
-    """The send failed for good: trigger ``error_intent`` with ``description``."""
+    """The send failed for good: trigger ``error_intent`` with ``description``.
+
+    ``possibly_sent`` is true when Siptel may have accepted the message (an
+    attempt timed out, lost its connection after the request went out, or
+    got a 2xx it could not read; code ``unconfirmed`` among others). Then
+    never re-run the send with a new key: check at Siptel, or re-run it with
+    config ``idempotency-key`` set to ``idempotency_key``, which can never
+    send a second SMS. When false, nothing was sent."""
 
     error_intent: str
     code: str
     description: str
     attempts: int
     last_status: int | None
+    idempotency_key: str
+    possibly_sent: bool
     extra: dict[str, Any] = _extra()
 
 
@@ -253,6 +262,9 @@ class FormField:
     required: bool
     default_value: str | None
     accepts_variables: bool
+    #: Longest text accepted, in characters (for ``campaign-variables``, of
+    #: each value); ``None`` for fields that are not text.
+    max_length: int | None
     label: Localized
     help: Localized
     extra: dict[str, Any] = _extra()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from .egress import SECRET_PREFIX
+from .secrets import SECRET_PREFIX
 
 #: What a key is replaced with.
 REDACTED = "[redacted]"

@@ -9,8 +9,12 @@ Every call gets a fresh wasmtime ``Store`` and instance, and:
 * **a memory limit**: store limits refuse linear memory past
   ``Limits.memory_bytes`` (:class:`~siptel_sms.errors.MemoryLimit`), plus at
   most 4096 resource handles;
+* **a slot**: at most ``Limits.concurrent_calls`` calls run at once, with
+  shares per tenant and a reserve for quick calls
+  (:mod:`siptel_sms.admission`; :class:`~siptel_sms.errors.Busy`);
 * **only the Python WASI** of :mod:`siptel_sms.wasi`: no environment,
-  arguments, files, sockets or DNS, and HTTP only through the egress policy;
+  arguments, files, sockets or DNS, and HTTP only through the egress policy
+  with the call's granted secrets (:mod:`siptel_sms.egress`);
 * **captured output**: stdout and stderr, capped and scrubbed of API keys.
 """
 
@@ -30,11 +34,13 @@ from wasmtime import Engine, Store, WasmtimeError
 from wasmtime import component as wc
 
 from . import native
+from .admission import Admission
 from .call import CURRENT, CallState
-from .egress import Authority, Egress, Pool, check_secrets, tls_context
+from .egress import Egress, Pool, Scope, tls_context
 from .errors import CallTimeout, HostError, InputError, LoadError, MemoryLimit, Trap
 from .imports import link
 from .redact import Redactor
+from .secrets import Vault
 from .values import NO_RESOURCES, Signature
 
 log = logging.getLogger("siptel_sms.guest")
@@ -59,27 +65,22 @@ class Limits:
     memory_bytes: int = 16 << 20
     #: Bytes of guest stdout and of stderr kept per call.
     output_bytes: int = 64 << 10
+    #: Calls that run at once; further calls wait for a slot.
+    concurrent_calls: int = 128
+    #: Of those slots, how many only quick calls (``check``, ``preview``,
+    #: ``describe``) may take: sends, which may wait seconds on Siptel, never
+    #: hold every slot, so a design-time check still answers.
+    quick_reserve: int = 8
+    #: Most slots the calls of one tenant (``tenant=``) hold at once.
+    tenant_slots: int = 32
+    #: Seconds a call waits for a slot before failing with ``Busy``.
+    slot_wait: float = 2.0
 
 
 def _tick(engine: Engine, stop: threading.Event) -> None:
     """Advances the engine's epoch every tick until ``stop`` is set."""
     while not stop.wait(EPOCH_TICK):
         engine.increment_epoch()
-
-
-def _input_bytes(value: Any) -> int:
-    """Bytes the guest needs at least to receive ``value`` (wasmtime-py form)."""
-    if isinstance(value, str):
-        return len(value.encode("utf-8", "surrogatepass"))
-    if isinstance(value, (bytes, bytearray)):
-        return len(value)
-    if isinstance(value, (list, tuple, set)):
-        return sum(_input_bytes(v) for v in value)
-    if isinstance(value, wc.Record):
-        return sum(_input_bytes(v) for v in vars(value).values())
-    if isinstance(value, wc.Variant):
-        return _input_bytes(value.payload)
-    return 8
 
 
 class Sandbox:
@@ -97,9 +98,11 @@ class Sandbox:
     ) -> None:
         self.limits = limits
         try:
-            self.allowed = Authority.of_base_url(siptel_base_url)
-            check_secrets(secrets)
-            self.secrets = dict(secrets)
+            self.scope = Scope.of_base_url(siptel_base_url)
+            self.vault = Vault(secrets)
+            self.admission = Admission(
+                limits.concurrent_calls, limits.quick_reserve, limits.tenant_slots, limits.slot_wait
+            )
             self.pool = Pool(tls_context(tls_roots_pem))
             self.engine = Engine(native.engine_config())
             if isinstance(wasm, (bytes, bytearray)):
@@ -148,34 +151,45 @@ class Sandbox:
         args: list[Any],
         *,
         timeout: float,
+        send: bool = False,
+        tenant: str | None = None,
+        grant: frozenset[str] = frozenset(),
         api_key: str | None = None,
         entities: Mapping[str, str] | None = None,
         wall_clock: Callable[[], float] = time.time,
         siptel_base_url: str | None = None,
     ) -> Any:
         """Calls ``export`` with ``args`` already lowered (see
-        :meth:`Signature.params`) in a fresh store; returns the lifted result."""
-        index, signature = self.exports[export]
-        size = _input_bytes(args)
-        if size > self.limits.memory_bytes // 2:
-            # The guest copies its input at least once; near the limit its
-            # allocator fails while the arguments are lowered, where it cannot
-            # say why (a bare trap). Refuse such input before running it.
-            limit = self.limits.memory_bytes
-            raise MemoryLimit(limit, f"the input ({size} bytes) needs more than the {limit}-byte memory limit")
+        :meth:`Signature.params`) in a fresh store, once admitted (``send``:
+        whether it is a send, for the quick reserve); returns the lifted
+        result. ``grant`` names the secrets its requests may carry;
+        ``api_key`` and ``entities`` (as passed in) are scrubbed from its
+        output."""
         try:
-            allowed = self.allowed if siptel_base_url is None else Authority.of_base_url(siptel_base_url)
+            scope = self.scope if siptel_base_url is None else Scope.of_base_url(siptel_base_url)
         except ValueError as error:
             raise InputError("siptel_base_url", "wrong-type", str(error)) from None
-        call = CallState(
-            timeout=timeout,
-            output_bytes=self.limits.output_bytes,
-            egress=Egress(allowed, self.secrets, self.pool),
-            wall_clock=wall_clock,
-        )
+        with self.admission.admit(send, tenant):
+            call = CallState(
+                timeout=timeout,
+                output_bytes=self.limits.output_bytes,
+                egress=Egress(scope, self.vault, grant, self.pool),
+                wall_clock=wall_clock,
+            )
+            return self._run(call, export, args, api_key, entities)
+
+    def _run(
+        self,
+        call: CallState,
+        export: str,
+        args: list[Any],
+        api_key: str | None,
+        entities: Mapping[str, str] | None,
+    ) -> Any:
+        index, signature = self.exports[export]
         store = Store(self.engine)
         store.set_limits(memory_size=self.limits.memory_bytes, instances=16, tables=16, memories=4)
-        store.set_epoch_deadline(math.ceil(timeout / EPOCH_TICK) + 1)
+        store.set_epoch_deadline(math.ceil(call.timeout / EPOCH_TICK) + 1)
         token = CURRENT.set(call)
         failed: HostError | None = None
         try:
@@ -224,7 +238,7 @@ class Sandbox:
         """Scrubbed output and refusals onto ``error``, or to the log."""
         stdout, stderr = call.stdout.text(), call.stderr.text()
         if stdout or stderr:
-            redactor = Redactor(self.secrets.values(), api_key, entities or {})
+            redactor = Redactor(self.vault.keys(), api_key, entities or {})
             stdout, stderr = redactor.scrub(stdout), redactor.scrub(stderr)
         if error is not None:
             error.stdout, error.stderr, error.denied = stdout, stderr, list(call.egress.denied)

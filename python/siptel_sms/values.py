@@ -106,6 +106,11 @@ class Schema:
     def lift(self, value: Any, res: Resources) -> Any:
         raise NotImplementedError
 
+    def cut(self, value: Any, chars: int) -> Any:
+        """``value`` (lowered, wasmtime-py's form) with every string in it cut
+        to at most ``chars`` characters; values without strings unchanged."""
+        return value
+
     def describe(self) -> str:
         """A short name of the type for error messages."""
         return type(self).__name__.lower()
@@ -175,6 +180,9 @@ class StringSchema(Schema):
     def lower(self, value: Any, path: str, res: Resources) -> Any:
         return _check_text(value, path, "a str")
 
+    def cut(self, value: Any, chars: int) -> Any:
+        return value[:chars]
+
     def lift(self, value: Any, res: Resources) -> Any:
         return value
 
@@ -213,6 +221,9 @@ class ListSchema(Schema):
             return value
         return [self.element.lift(v, res) for v in value]
 
+    def cut(self, value: Any, chars: int) -> Any:
+        return value if self.is_bytes else [self.element.cut(v, chars) for v in value]
+
     def describe(self) -> str:
         return "bytes" if self.is_bytes else f"list<{self.element.describe()}>"
 
@@ -229,6 +240,9 @@ class TupleSchema(Schema):
 
     def lift(self, value: Any, res: Resources) -> Any:
         return tuple(s.lift(v, res) for s, v in zip(self.elements, value))
+
+    def cut(self, value: Any, chars: int) -> Any:
+        return tuple(s.cut(v, chars) for s, v in zip(self.elements, value))
 
 
 class RecordSchema(Schema):
@@ -282,6 +296,20 @@ class RecordSchema(Schema):
 
     def lift(self, value: Any, res: Resources) -> Any:
         return {name: schema.lift(getattr(value, name), res) for name, schema in self.fields}
+
+    def cut(self, value: Any, chars: int) -> Any:
+        return self.cut_fields(value, {}, chars)
+
+    def cut_fields(self, value: Any, limits: Mapping[str, int], chars: int | None) -> Any:
+        """A copy of the lowered record ``value`` whose strings are cut to
+        ``limits[field]`` characters in the fields it names, and to ``chars``
+        in the others (``None``: kept whole)."""
+        record = wc.Record()
+        for name, schema in self.fields:
+            item = getattr(value, name)
+            limit = limits.get(name, chars)
+            setattr(record, name, item if limit is None else schema.cut(item, limit))
+        return record
 
     def describe(self) -> str:
         return "record"
@@ -340,6 +368,16 @@ class VariantSchema(Schema):
         tag, payload = self._lift_case(value)
         schema = self.by_tag[tag]
         return Case(tag, None if schema is None else schema.lift(payload, res))
+
+    def cut(self, value: Any, chars: int) -> Any:
+        if self.tagged:
+            schema = self.by_tag.get(value.tag)
+            return value if schema is None else wc.Variant(value.tag, schema.cut(value.payload, chars))
+        if value is None:  # an option's `none`, or a case without payload
+            return None
+        tag, payload = self._lift_case(value)
+        schema = self.by_tag[tag]
+        return payload if schema is None else schema.cut(payload, chars)
 
     def describe(self) -> str:
         return "variant"

@@ -21,7 +21,7 @@ URL = "http://127.0.0.1:9"
     [
         ({"api-key": 42}, "config.api-key", "wrong-type"),
         ({"api-key": None}, "config.api-key", "wrong-type"),
-        ({"max-attempts": 257}, "config.max-attempts", "out-of-range"),  # ctypes would wrap it to 1
+        ({"max-attempts": 2**32 + 1}, "config.max-attempts", "out-of-range"),  # ctypes would wrap it to 1
         ({"max-attempts": -1}, "config.max-attempts", "out-of-range"),
         ({"max-attempts": True}, "config.max-attempts", "wrong-type"),
         ({"max-attempts": 1.5}, "config.max-attempts", "wrong-type"),
@@ -106,7 +106,7 @@ def test_strings_the_component_must_judge_reach_it_unchanged(action: SiptelSms) 
 
 
 def test_the_interpreter_keeps_working_after_bad_input(action: SiptelSms, stub: object) -> None:
-    for bad in [{"max-attempts": 300}, {"message": "\udfff"}, {"weekdays": 1}]:
+    for bad in [{"max-attempts": 2**32}, {"message": "\udfff"}, {"weekdays": 1}]:
         with pytest.raises(InputError):
             action.send({**base_config(URL), **bad})
     url = stub.url  # type: ignore[attr-defined]
@@ -126,11 +126,13 @@ class TestTolerantAnswers:
                     "description": "d",
                     "attempts": 1,
                     "last-status": None,
+                    "idempotency-key": "key-12345678",
+                    "possibly-sent": False,
                     "carrier": "movistar",
                 },
             )
         )
-        assert answer == Failed("SMS_Failed", "carrier-rejected", "d", 1, None)
+        assert answer == Failed("SMS_Failed", "carrier-rejected", "d", 1, None, "key-12345678", False)
         assert isinstance(answer, Failed) and answer.extra == {"carrier": "movistar"}
 
     def test_a_field_the_component_stopped_sending_is_none(self) -> None:
@@ -156,10 +158,17 @@ class TestTolerantAnswers:
 
 
 class TestHostOptions:
-    def test_a_per_call_siptel_url_must_be_http_or_https(self, action: SiptelSms) -> None:
+    @pytest.mark.parametrize("url", ["ftp://127.0.0.1:21", "http://127.0.0.1:9/a?b=c"])
+    def test_a_per_call_siptel_url_must_be_a_base_url(self, action: SiptelSms, url: str) -> None:
         with pytest.raises(InputError) as raised:
-            action.send(base_config(URL), siptel_base_url="ftp://127.0.0.1:21")
+            action.send(base_config(URL), siptel_base_url=url)
         assert raised.value.field == "siptel_base_url"
+
+    @pytest.mark.parametrize("secrets", ["tenant_a", [1], 7])
+    def test_granted_secrets_are_a_set_of_names(self, action: SiptelSms, secrets: object) -> None:
+        with pytest.raises(InputError) as raised:
+            action.check(base_config(URL), secrets=secrets)  # type: ignore[arg-type]
+        assert (raised.value.field, raised.value.code) == ("secrets", "wrong-type")
 
     @pytest.mark.parametrize(
         "options",
@@ -168,7 +177,9 @@ class TestHostOptions:
             {"wasm": "/nonexistent/siptel_sms.wasm"},
             {"siptel_base_url": "api.siptel.cl"},
             {"siptel_base_url": "https://user:pass@api.siptel.cl"},
+            {"siptel_base_url": "https://api.siptel.cl/tenants/../b"},
             {"secrets": {"siptel": "two words"}},
+            {"secrets": {"two words": "key"}},
         ],
     )
     def test_what_cannot_load_raises_load_error(self, options: dict[str, object]) -> None:

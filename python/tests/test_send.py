@@ -65,7 +65,7 @@ class TestSent:
 
     def test_sequential_sends_reuse_one_kept_connection(self, action: SiptelSms, stub: Stub) -> None:
         pool = action._sandbox.pool  # type: ignore[attr-defined]
-        kept = lambda: list(pool._idle.get(action._sandbox.allowed, []))  # type: ignore[attr-defined]  # noqa: E731
+        kept = lambda: list(pool._idle.get(action._sandbox.scope.authority, []))  # type: ignore[attr-defined]  # noqa: E731
         assert isinstance(action.send(base_config(stub.url)), Sent)
         before = kept()
         for _ in range(3):
@@ -158,6 +158,8 @@ class TestFailed:
             description=outcome.description,
             attempts=1,
             last_status=402,
+            idempotency_key=stub.requests()[0]["headers"]["idempotency-key"],
+            possibly_sent=False,
         )
         assert "balance" in outcome.description.lower()
         assert len(stub.requests()) == 1
@@ -239,14 +241,52 @@ class TestHttps:
             tls_stub.stop()
 
 
-class TestSecrets:
-    def test_a_secret_key_is_put_on_the_request_by_the_host(self, stub: Stub) -> None:
-        from conftest import WASM
+class TestPossiblySent:
+    """A send that may have reached Siptel is never described as not sent."""
 
-        with SiptelSms(WASM, siptel_base_url=stub.url, secrets={"siptel": STUB_KEY}) as action:
-            outcome = action.send(base_config(stub.url, api_key="secret:siptel"))
-            assert isinstance(outcome, Sent), outcome
-            assert stub.requests()[0]["headers"]["authorization"] == f"Bearer {STUB_KEY}"
-            unknown = action.send(base_config(stub.url, api_key="secret:other"))
-        assert isinstance(unknown, Failed) and unknown.code == "request-denied", unknown
-        assert len(stub.requests()) == 1
+    def test_a_refusal_says_nothing_was_sent(self, action: SiptelSms, stub: Stub) -> None:
+        stub.script([{"status": 503}])
+        outcome = action.send(base_config(stub.url, max_attempts=1))
+        assert isinstance(outcome, Failed) and outcome.code == "server-error", outcome
+        assert outcome.possibly_sent is False
+        assert outcome.idempotency_key == stub.requests()[0]["headers"]["idempotency-key"]
+
+    @pytest.mark.parametrize(
+        ("answer", "attempt_timeout_ms"),
+        [({"status": 201, "cut_after": 12}, 10_000), ({"status": 201, "stall_after": 12}, 300)],
+    )
+    def test_a_201_cut_off_or_stalled_for_good_is_unconfirmed(
+        self, action: SiptelSms, stub: Stub, answer: dict[str, object], attempt_timeout_ms: int
+    ) -> None:
+        stub.script([answer, answer])
+        config = base_config(stub.url, max_attempts=2, attempt_timeout_ms=attempt_timeout_ms)
+        outcome = action.send(config)
+        assert isinstance(outcome, Failed), outcome
+        assert (outcome.code, outcome.attempts, outcome.last_status) == ("unconfirmed", 2, 201)
+        assert outcome.possibly_sent is True
+        keys = {r["headers"]["idempotency-key"] for r in stub.requests()}
+        assert keys == {outcome.idempotency_key}
+        assert outcome.idempotency_key in outcome.description
+
+    def test_re_running_with_the_key_sends_at_most_one_sms(self, action: SiptelSms, stub: Stub) -> None:
+        stub.script([{"status": 201, "cut_after": 12}])
+        first = action.send(base_config(stub.url, max_attempts=1))
+        assert isinstance(first, Failed) and first.possibly_sent, first
+        again = action.send(base_config(stub.url, idempotency_key=first.idempotency_key))
+        assert isinstance(again, Sent) and again.idempotency_key == first.idempotency_key, again
+        assert len(stub.sent()) == 1
+
+
+class TestGateway:
+    def test_a_base_url_with_a_path_prefix_is_reached_under_it(self, action: SiptelSms, stub: Stub) -> None:
+        # The stub serves /v1/sms only: behind a gateway path it answers 404,
+        # which shows the request went out under the prefix.
+        gateway = f"{stub.url}/tenants/a"
+        outcome = action.send(base_config(gateway, max_attempts=1), siptel_base_url=gateway)
+        assert isinstance(outcome, Failed) and outcome.code != "request-denied", outcome
+        assert [r["path"] for r in stub.requests()] == ["/tenants/a/v1/sms"]
+
+    def test_a_config_outside_the_hosts_path_prefix_is_denied(self, action: SiptelSms, stub: Stub) -> None:
+        outcome = action.send(base_config(f"{stub.url}/tenants/b"), siptel_base_url=f"{stub.url}/tenants/a")
+        assert isinstance(outcome, Failed) and outcome.code == "request-denied", outcome
+        assert stub.requests() == []

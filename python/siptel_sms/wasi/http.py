@@ -456,7 +456,7 @@ def _handle(call: CallState, request: OutgoingRequest, options: RequestOptions |
     if scheme.tag not in ("HTTP", "HTTPS"):
         return Err(Case("HTTP-protocol-error"))
     target = Authority.parse(scheme.tag == "HTTPS", request.authority)
-    headers = call.egress.admit(target, request.headers.entries)
+    headers = call.egress.admit(target, request.path, request.headers.entries)
     if headers is None:
         return Err(Case("HTTP-request-denied"))
     return Ok(FutureIncomingResponse(Exchange(call, target, request, headers, options)))
