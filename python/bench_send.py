@@ -54,6 +54,7 @@ def config(base_url: str) -> dict[str, Any]:
         "message": "Hola Ana, su hora es el lunes 10:30.",
         "window-start": "00:00:00",
         "window-end": "23:59:59",
+        "send-on-holidays": True,
         "weekdays": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
         "base-url": base_url,
     }

@@ -73,6 +73,10 @@ pub const fn max_chars(field: FieldId) -> Option<usize> {
         // Ten segments of GSM-7 are 1,530 characters; the rest is room for
         // placeholders and transliteration. The segment limit is what bills.
         FieldId::Message => 4_000,
+        // Two lines of an SMS: how to stop messages, not a second message.
+        FieldId::OptOut => 160,
+        // Each date, `YYYY-MM-DD`, with room for a placeholder.
+        FieldId::ClosedDates => 32,
         FieldId::WindowStart | FieldId::WindowEnd => 32,
         FieldId::Campaign => 100,
         FieldId::Rut => 32,
@@ -84,6 +88,8 @@ pub const fn max_chars(field: FieldId) -> Option<usize> {
         FieldId::IdempotencyKey => 256,
         FieldId::CampaignVariables => CAMPAIGN_VARIABLE_VALUE_CHARS,
         FieldId::Weekdays
+        | FieldId::Purpose
+        | FieldId::SendOnHolidays
         | FieldId::MaxAttempts
         | FieldId::Language
         | FieldId::Encoding
@@ -104,6 +110,9 @@ pub const fn integer(field: FieldId) -> Option<Integer> {
         _ => return None,
     })
 }
+
+/// Most closed dates one config may give.
+pub const MAX_CLOSED_DATES: usize = 100;
 
 /// Most campaign variables one config may give.
 pub const MAX_CAMPAIGN_VARIABLES: usize = 100;
@@ -173,6 +182,13 @@ pub fn bounded(config: &Config, entities: &[Entity]) -> (Config, Vec<Entity>) {
         sender: text(FieldId::Sender, &config.sender),
         recipient: text(FieldId::Recipient, &config.recipient),
         message: optional(FieldId::Message, &config.message),
+        opt_out: optional(FieldId::OptOut, &config.opt_out),
+        closed_dates: config
+            .closed_dates
+            .iter()
+            .take(MAX_CLOSED_DATES + 1)
+            .map(|date| text(FieldId::ClosedDates, date))
+            .collect(),
         window_start: text(FieldId::WindowStart, &config.window_start),
         window_end: text(FieldId::WindowEnd, &config.window_end),
         campaign: optional(FieldId::Campaign, &config.campaign),
@@ -191,6 +207,8 @@ pub fn bounded(config: &Config, entities: &[Entity]) -> (Config, Vec<Entity>) {
         base_url: optional(FieldId::BaseUrl, &config.base_url),
         idempotency_key: optional(FieldId::IdempotencyKey, &config.idempotency_key),
         weekdays: config.weekdays,
+        purpose: config.purpose,
+        send_on_holidays: config.send_on_holidays,
         max_attempts: config.max_attempts,
         language: config.language,
         encoding: config.encoding,

@@ -16,16 +16,18 @@ macro_rules! wit_conversions {
         $crate::wit_conversions!(@enum EncodingPolicy { Auto, Gsm7Transliterate, Ucs2 });
         $crate::wit_conversions!(@enum Encoding { Gsm7, Ucs2 });
         $crate::wit_conversions!(@enum Language { Es, En });
-        $crate::wit_conversions!(@enum BlockReason { WeekdayDisabled, OutsideHours });
+        $crate::wit_conversions!(@enum Purpose { Transactional, Promotional });
+        $crate::wit_conversions!(@enum BlockReason { WeekdayDisabled, OutsideHours, Holiday, ClosedDate });
         $crate::wit_conversions!(@enum FieldId {
-            ApiKey, Sender, Recipient, Message, WindowStart, WindowEnd, Weekdays, Campaign,
+            ApiKey, Sender, Recipient, Message, Purpose, OptOut, WindowStart, WindowEnd, Weekdays,
+            SendOnHolidays, ClosedDates, Campaign,
             CampaignVariables, Rut, ErrorIntent, TimeZone, MaxAttempts, BaseUrl, Language,
             Encoding, MaxSegments, IdempotencyKey, AttemptTimeoutMs, DeadlineMs, Entities
         });
         $crate::wit_conversions!(@enum ProblemCode {
             Required, MissingVariable, BadPlaceholder, BadCharacter, InvalidNumber, WrongLength,
             UnknownCountry, MissingCountryCode, NotMobile, SameNumber, InvalidRut, RutCheckDigit,
-            TooLong, MessageOrCampaign, OutOfRange, InvalidTime, EmptyWindow, NoWeekday,
+            TooLong, MessageOrCampaign, OutOfRange, InvalidTime, InvalidDate, EmptyWindow, NoWeekday,
             UnknownTimeZone, InsecureUrl, InvalidFormat, Duplicate, NotApplicable, NotSmsCapable,
             TooMany, NotAllowed
         });
@@ -39,8 +41,9 @@ macro_rules! wit_conversions {
 
         $crate::wit_conversions!(@record wit_types CampaignVariable { name: plain, value: plain });
         $crate::wit_conversions!(@record wit_types Config {
-            api_key: plain, sender: plain, recipient: plain, message: plain,
-            window_start: plain, window_end: plain, weekdays: plain, campaign: plain,
+            api_key: plain, sender: plain, recipient: plain, message: plain, purpose: opt,
+            opt_out: plain, window_start: plain, window_end: plain, weekdays: plain,
+            send_on_holidays: plain, closed_dates: plain, campaign: plain,
             campaign_variables: vec, rut: plain, error_intent: plain, time_zone: plain,
             max_attempts: plain, base_url: plain, language: opt, encoding: opt,
             max_segments: plain, idempotency_key: plain, attempt_timeout_ms: plain,
@@ -72,7 +75,12 @@ macro_rules! wit_conversions {
             id: plain, kind: plain, required: plain, default_value: plain,
             accepts_variables: plain, max_length: plain, label: plain, help: plain
         });
-        $crate::wit_conversions!(@record wit_form ActionForm { name: plain, summary: plain, fields: vec });
+        $crate::wit_conversions!(@record wit_form Versions {
+            component: plain, tzdata: plain, phone_metadata: plain, holiday_years: plain
+        });
+        $crate::wit_conversions!(@record wit_form ActionForm {
+            name: plain, summary: plain, fields: vec, versions: plain
+        });
 
         impl From<wit_types::Outcome> for $crate::model::Outcome {
             fn from(v: wit_types::Outcome) -> Self {
@@ -128,6 +136,8 @@ macro_rules! wit_conversions {
                     W::KeyValues => Self::KeyValues,
                     W::Choice(values) => Self::Choice { values },
                     W::Integer(r) => Self::Integer(r.into()),
+                    W::Switch => Self::Switch,
+                    W::DateList => Self::DateList,
                 }
             }
         }
@@ -144,6 +154,8 @@ macro_rules! wit_conversions {
                     M::KeyValues => Self::KeyValues,
                     M::Choice { values } => Self::Choice(values),
                     M::Integer(r) => Self::Integer(r.into()),
+                    M::Switch => Self::Switch,
+                    M::DateList => Self::DateList,
                 }
             }
         }

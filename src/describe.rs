@@ -5,16 +5,19 @@
 //! of the fields are written; this module only says them to a person.
 
 use crate::config::{self, DEFAULT_BASE_URL, DEFAULT_ERROR_INTENT, DEFAULT_TIME_ZONE};
-use crate::model::{ActionForm, Field, FieldId, FieldKind, IntegerRange, Localized};
+use crate::model::{ActionForm, Field, FieldId, FieldKind, IntegerRange, Localized, Versions};
 
 /// `language` values, default first.
 const LANGUAGES: [&str; 2] = ["es", "en"];
 /// `encoding` values, default first.
 const ENCODINGS: [&str; 3] = ["auto", "gsm7-transliterate", "ucs2"];
+/// `purpose` values, default first.
+const PURPOSES: [&str; 2] = ["transactional", "promotional"];
 
 /// The form of the Siptel SMS action, fields in `config` order.
 pub fn form() -> ActionForm {
     ActionForm {
+        versions: versions(),
         name: loc("Siptel SMS", "Siptel SMS"),
         summary: loc(
             "Envía un SMS a través de Siptel, solo dentro del horario y los días \
@@ -88,6 +91,38 @@ pub fn form() -> ActionForm {
                      instead of 160.",
                 ),
             ),
+            choice(
+                FieldId::Purpose,
+                &PURPOSES,
+                loc("Propósito", "Purpose"),
+                loc(
+                    "`transactional`: sobre algo que el destinatario ya tiene con la \
+                     empresa (una hora, un pedido, un código). `promotional`: \
+                     publicidad; la Ley 19.496 (art. 28 B) exige indicar un medio \
+                     expedito para dejar de recibirla, así que Desuscripción es \
+                     obligatoria.",
+                    "`transactional`: about something the recipient already has with \
+                     the business (an appointment, an order, a code). `promotional`: \
+                     advertising; Chile's Ley 19.496 (art. 28 B) requires an \
+                     expeditious way to stop receiving it, so Opt-out is required.",
+                ),
+            ),
+            field(
+                FieldId::OptOut,
+                FieldKind::Text,
+                loc("Desuscripción", "Opt-out"),
+                loc(
+                    "Cómo dejar de recibir estos mensajes, por ejemplo `Para no \
+                     recibir más, responda BAJA`. Se agrega al final del mensaje, en \
+                     una línea nueva, y cuenta en sus caracteres y segmentos. \
+                     Obligatorio para mensajes promocionales. No se usa con Campaña: \
+                     la plantilla en Siptel debe incluirlo.",
+                    "How to stop receiving these messages, e.g. `To stop, reply STOP`. \
+                     It is appended to the message on a new line and counts in its \
+                     characters and segments. Required for promotional messages. Not \
+                     used with Campaign: the template at Siptel must include it.",
+                ),
+            ),
             required(field(
                 FieldId::WindowStart,
                 FieldKind::TimeOfDay,
@@ -133,6 +168,40 @@ pub fn form() -> ActionForm {
                      moment.",
                 ),
             )),
+            with_default(
+                field(
+                    FieldId::SendOnHolidays,
+                    FieldKind::Switch,
+                    loc("Enviar en feriados", "Send on public holidays"),
+                    loc(
+                        "Si se permite enviar en los feriados nacionales de Chile \
+                         (2000–2100), según la fecha local de la zona horaria. \
+                         Desactivado, un feriado queda cerrado todo el día: un horario \
+                         de días hábiles suele excluirlos y un SMS de rutina en un \
+                         feriado molesta. Actívelo para mensajes que se necesitan \
+                         cualquier día (códigos, avisos urgentes).",
+                        "Whether sending is allowed on Chile's national public holidays \
+                         (2000–2100), by the local date in the time zone. Off, a \
+                         holiday is closed all day: a window of working days usually \
+                         excludes them, and a routine SMS on a holiday annoys. Switch it \
+                         on for messages needed any day (codes, urgent notices).",
+                    ),
+                ),
+                "false",
+            ),
+            field(
+                FieldId::ClosedDates,
+                FieldKind::DateList,
+                loc("Fechas sin envíos", "Closed dates"),
+                loc(
+                    "Fechas `AAAA-MM-DD` en que no se envía nada, según la zona \
+                     horaria: cierres de la empresa, elecciones, un feriado \
+                     decretado a última hora. Hasta 100; admiten variables del flujo.",
+                    "`YYYY-MM-DD` dates on which nothing is sent, in the time zone: \
+                     company closures, election days, a holiday declared at short \
+                     notice. Up to 100; flow variables are allowed.",
+                ),
+            ),
             field(
                 FieldId::Campaign,
                 FieldKind::Text,
@@ -311,6 +380,17 @@ pub fn form() -> ActionForm {
 }
 
 /// A text in both languages.
+/// The component's version and its reference data's.
+fn versions() -> Versions {
+    let years = crate::holidays::SUPPORTED_YEARS;
+    Versions {
+        component: env!("CARGO_PKG_VERSION").to_owned(),
+        tzdata: crate::tz::TZDATA_VERSION.to_owned(),
+        phone_metadata: crate::phone::METADATA_VERSION.to_owned(),
+        holiday_years: format!("{}-{}", years.start(), years.end()),
+    }
+}
+
 fn loc(es: impl Into<String>, en: impl Into<String>) -> Localized {
     Localized {
         es: es.into(),
@@ -324,7 +404,7 @@ fn loc(es: impl Into<String>, en: impl Into<String>) -> Localized {
 fn field(id: FieldId, kind: FieldKind, label: Localized, help: Localized) -> Field {
     let accepts_variables = !matches!(
         kind,
-        FieldKind::Weekdays | FieldKind::Choice { .. } | FieldKind::Integer(_)
+        FieldKind::Weekdays | FieldKind::Choice { .. } | FieldKind::Integer(_) | FieldKind::Switch
     );
     Field {
         id,

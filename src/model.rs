@@ -112,6 +112,15 @@ impl Encoding {
     }
 }
 
+/// `purpose`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Purpose {
+    #[default]
+    Transactional,
+    Promotional,
+}
+
 /// `language`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -149,9 +158,13 @@ pub struct Config {
     pub sender: String,
     pub recipient: String,
     pub message: Option<String>,
+    pub purpose: Option<Purpose>,
+    pub opt_out: Option<String>,
     pub window_start: String,
     pub window_end: String,
     pub weekdays: Weekdays,
+    pub send_on_holidays: Option<bool>,
+    pub closed_dates: Vec<String>,
     pub campaign: Option<String>,
     pub campaign_variables: Vec<CampaignVariable>,
     pub rut: Option<String>,
@@ -236,9 +249,13 @@ pub enum FieldId {
     Sender,
     Recipient,
     Message,
+    Purpose,
+    OptOut,
     WindowStart,
     WindowEnd,
     Weekdays,
+    SendOnHolidays,
+    ClosedDates,
     Campaign,
     CampaignVariables,
     Rut,
@@ -257,14 +274,18 @@ pub enum FieldId {
 
 impl FieldId {
     /// Every field, in WIT order.
-    pub const ALL: [FieldId; 21] = [
+    pub const ALL: [FieldId; 25] = [
         FieldId::ApiKey,
         FieldId::Sender,
         FieldId::Recipient,
         FieldId::Message,
+        FieldId::Purpose,
+        FieldId::OptOut,
         FieldId::WindowStart,
         FieldId::WindowEnd,
         FieldId::Weekdays,
+        FieldId::SendOnHolidays,
+        FieldId::ClosedDates,
         FieldId::Campaign,
         FieldId::CampaignVariables,
         FieldId::Rut,
@@ -303,6 +324,7 @@ pub enum ProblemCode {
     MessageOrCampaign,
     OutOfRange,
     InvalidTime,
+    InvalidDate,
     EmptyWindow,
     NoWeekday,
     UnknownTimeZone,
@@ -360,6 +382,8 @@ pub struct Receipt {
 pub enum BlockReason {
     WeekdayDisabled,
     OutsideHours,
+    Holiday,
+    ClosedDate,
 }
 
 /// `blocked`.
@@ -485,6 +509,8 @@ pub enum FieldKind {
     KeyValues,
     Choice { values: Vec<String> },
     Integer(IntegerRange),
+    Switch,
+    DateList,
 }
 
 /// `field`.
@@ -501,6 +527,16 @@ pub struct Field {
     pub help: Localized,
 }
 
+/// `versions`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Versions {
+    pub component: String,
+    pub tzdata: String,
+    pub phone_metadata: String,
+    pub holiday_years: String,
+}
+
 /// `action-form`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -508,4 +544,5 @@ pub struct ActionForm {
     pub name: Localized,
     pub summary: Localized,
     pub fields: Vec<Field>,
+    pub versions: Versions,
 }

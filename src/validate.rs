@@ -12,17 +12,17 @@
 
 use crate::config::{
     self, CAMPAIGN_VARIABLE_NAME_CHARS, DEFAULT_ERROR_INTENT, DEFAULT_TIME_ZONE,
-    MAX_CAMPAIGN_VARIABLES, MAX_ENTITIES, MAX_PROBLEMS,
+    MAX_CAMPAIGN_VARIABLES, MAX_CLOSED_DATES, MAX_ENTITIES, MAX_PROBLEMS,
 };
 use crate::encoding::{self, Analysis};
 use crate::model::{
     CampaignVariable, Config, EncodingPolicy, Entity, Explain, FieldId, Language, Problem,
-    ProblemCode, Replacement,
+    ProblemCode, Purpose, Replacement,
 };
 use crate::secret::{self, Secret};
 use crate::siptel::{self, BaseUrl};
 use crate::template::{self, Entities, Unnamed};
-use crate::window::{self, Window};
+use crate::window::{self, ClosedDays, Window};
 use crate::{phone, rut, text};
 use std::collections::BTreeSet;
 
@@ -108,6 +108,7 @@ enum LimitError {
 enum Items {
     Entities,
     CampaignVariables,
+    ClosedDates,
 }
 
 impl Explain for LimitError {
@@ -128,6 +129,7 @@ impl Explain for LimitError {
                 let (es, en) = match what {
                     Items::Entities => ("entidades del flujo", "flow entities"),
                     Items::CampaignVariables => ("variables de campaña", "campaign variables"),
+                    Items::ClosedDates => ("fechas sin envíos", "closed dates"),
                 };
                 lang.pick(
                     format!("Hay más de {max} {es}, el máximo: use menos."),
@@ -155,6 +157,8 @@ enum ConfigError {
     VariableName { name: String },
     DuplicateVariable { name: String },
     VariablesWithoutCampaign,
+    OptOutRequired,
+    OptOutWithCampaign,
 }
 impl Explain for ConfigError {
     fn code(&self) -> ProblemCode {
@@ -168,7 +172,10 @@ impl Explain for ConfigError {
             | ConfigError::CampaignName
             | ConfigError::VariableName { .. } => ProblemCode::InvalidFormat,
             ConfigError::DuplicateVariable { .. } => ProblemCode::Duplicate,
-            ConfigError::VariablesWithoutCampaign => ProblemCode::NotApplicable,
+            ConfigError::VariablesWithoutCampaign | ConfigError::OptOutWithCampaign => {
+                ProblemCode::NotApplicable
+            }
+            ConfigError::OptOutRequired => ProblemCode::Required,
         }
     }
 
@@ -231,6 +238,23 @@ impl Explain for ConfigError {
                 .pick(
                     "Las variables de campaña solo se usan con un nombre de campaña.",
                     "Campaign variables are only used with a campaign name.",
+                )
+                .into(),
+            ConfigError::OptOutRequired => lang
+                .pick(
+                    "Un mensaje promocional debe indicar cómo dejar de recibirlos (Ley 19.496, \
+                     art. 28 B): escriba la desuscripción, por ejemplo «Para no recibir más, \
+                     responda BAJA».",
+                    "A promotional message must say how to stop receiving them (Chile's Ley \
+                     19.496, art. 28 B): write the opt-out, e.g. “To stop, reply STOP”.",
+                )
+                .into(),
+            ConfigError::OptOutWithCampaign => lang
+                .pick(
+                    "La desuscripción no se usa con una campaña: la plantilla está en Siptel y \
+                     no se puede modificar desde aquí; inclúyala en la plantilla.",
+                    "The opt-out is not used with a campaign: the template lives at Siptel \
+                     and cannot be changed from here; include it in the template.",
                 )
                 .into(),
         }
@@ -536,8 +560,9 @@ impl<'a> Validator<'a> {
         if config.weekdays.is_empty() {
             self.report(FieldId::Weekdays, &window::WindowError::NoWeekday);
         }
+        let closed = self.closed_days(config);
         match Window::new(start?, end?, config.weekdays, zone?) {
-            Ok(w) => Some(w),
+            Ok(w) => Some(w.closed_on(closed?)),
             Err(errors) => {
                 for (field, error) in errors.iter().filter(|(f, _)| *f != FieldId::Weekdays) {
                     self.report(*field, error);
@@ -545,6 +570,34 @@ impl<'a> Validator<'a> {
                 None
             }
         }
+    }
+
+    /// The holidays (closed unless `send-on-holidays`) and closed dates;
+    /// `None` when a date is wrong (reported) or, at design time, deferred.
+    fn closed_days(&mut self, config: &Config) -> Option<ClosedDays> {
+        let holidays = !config.send_on_holidays.unwrap_or(false);
+        if config.closed_dates.len() > MAX_CLOSED_DATES {
+            self.report(
+                FieldId::ClosedDates,
+                &LimitError::TooMany {
+                    max: MAX_CLOSED_DATES,
+                    what: Items::ClosedDates,
+                },
+            );
+            return None;
+        }
+        let mut dates = Vec::with_capacity(config.closed_dates.len());
+        let mut complete = true;
+        for raw in &config.closed_dates {
+            let Some(resolved) = self.optional(FieldId::ClosedDates, Some(raw)) else {
+                continue;
+            };
+            match self.checked(FieldId::ClosedDates, resolved, window::parse_date) {
+                Some(date) => dates.push(date),
+                None => complete = false,
+            }
+        }
+        complete.then(|| ClosedDays::new(holidays, dates))
     }
 
     fn content(&mut self, config: &Config, max_segments: u32) -> Option<Content> {
@@ -556,9 +609,18 @@ impl<'a> Validator<'a> {
                 &ConfigError::VariablesWithoutCampaign,
             );
         }
+        let opt_out = config.opt_out.as_deref().filter(|s| !s.trim().is_empty());
         match (message, campaign) {
-            (Some(text), None) => self.message(config, text, max_segments),
-            (None, Some(name)) => self.campaign(config, name),
+            (Some(text), None) => {
+                let opt_out = self.opt_out(config, opt_out);
+                self.message(config, text, opt_out?, max_segments)
+            }
+            (None, Some(name)) => {
+                if opt_out.is_some() {
+                    self.report(FieldId::OptOut, &ConfigError::OptOutWithCampaign);
+                }
+                self.campaign(config, name)
+            }
             (message, _) => {
                 let both = message.is_some();
                 self.report(FieldId::Message, &ConfigError::MessageOrCampaign { both });
@@ -567,7 +629,36 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn message(&mut self, config: &Config, raw: &str, max_segments: u32) -> Option<Content> {
+    /// The opt-out text to append (`Some(None)`: none), or `None` when it is
+    /// wrong, missing for a promotional message, or deferred.
+    fn opt_out(&mut self, config: &Config, raw: Option<&str>) -> Option<Option<String>> {
+        let promotional = config.purpose == Some(Purpose::Promotional);
+        let Some(raw) = raw else {
+            if promotional {
+                self.report(FieldId::OptOut, &ConfigError::OptOutRequired);
+                return None;
+            }
+            return Some(None);
+        };
+        let resolved = self.resolve(FieldId::OptOut, raw);
+        let text = self.checked(FieldId::OptOut, resolved, |s| {
+            let errors = text::check_line(s);
+            match errors.into_iter().next() {
+                Some(error) => Err(error),
+                None if s.trim().is_empty() => Err(text::TextError::Empty),
+                None => Ok(s.trim().to_owned()),
+            }
+        })?;
+        Some(Some(text))
+    }
+
+    fn message(
+        &mut self,
+        config: &Config,
+        raw: &str,
+        opt_out: Option<String>,
+        max_segments: u32,
+    ) -> Option<Content> {
         let text = match self.resolve(FieldId::Message, raw) {
             Resolved::Value(text) => text,
             Resolved::Invalid => return None,
@@ -586,6 +677,11 @@ impl<'a> Validator<'a> {
             self.report_all(FieldId::Message, errors);
             return None;
         }
+        // The fixed, documented way: on a line of its own at the end.
+        let text = match opt_out {
+            Some(opt_out) => format!("{text}\n{opt_out}"),
+            None => text,
+        };
         let policy = config.encoding.unwrap_or_default();
         let (text, replacements) = match policy {
             EncodingPolicy::Gsm7Transliterate => {
@@ -1099,6 +1195,110 @@ mod tests {
         }
         let config: Config = serde_json::from_str(r#"{"deadline-ms": null}"#).unwrap();
         assert_eq!(config.deadline_ms, None);
+    }
+
+    #[test]
+    fn a_promotional_message_needs_an_opt_out_which_is_appended_and_counted() {
+        let mut config = valid();
+        config.purpose = Some(Purpose::Promotional);
+        config.message = Some("a".repeat(155));
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::OptOut, ProblemCode::Required)]
+        );
+        config.opt_out = Some("  Responda BAJA  ".into());
+        let Content::Message { text, analysis, .. } = planned(&config, &[]).content else {
+            panic!("message mode")
+        };
+        assert_eq!(text, format!("{}\nResponda BAJA", "a".repeat(155)));
+        // 155 + 1 + 13 septets: two segments, where the message alone took one.
+        assert_eq!((analysis.units, analysis.segments), (169, 2));
+        // A transactional message with an opt-out gets it too.
+        config.purpose = None;
+        let Content::Message { text, .. } = planned(&config, &[]).content else {
+            panic!("message mode")
+        };
+        assert!(text.ends_with("\nResponda BAJA"));
+    }
+
+    #[test]
+    fn an_opt_out_is_one_readable_line_and_not_for_campaigns() {
+        let mut config = valid();
+        config.opt_out = Some("Responda\nBAJA".into());
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::OptOut, ProblemCode::BadCharacter)]
+        );
+        config.opt_out = Some("{{unsubscribe}}".into());
+        assert_eq!(check(&config), []);
+        let rendered = planned(
+            &config,
+            &[entity("name", "Ana"), entity("unsubscribe", "BAJA al 1234")],
+        );
+        let Content::Message { text, .. } = rendered.content else {
+            panic!("message mode")
+        };
+        assert_eq!(text, "Hola Ana\nBAJA al 1234");
+        config.message = None;
+        config.campaign = Some("promo".into());
+        config.purpose = Some(Purpose::Promotional);
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::OptOut, ProblemCode::NotApplicable)]
+        );
+        // A promotional campaign without one: the template at Siptel must
+        // carry it; the component cannot check it.
+        config.opt_out = None;
+        assert_eq!(check(&config), []);
+    }
+
+    #[test]
+    fn closed_dates_are_dates_possibly_from_flow_variables() {
+        let mut config = valid();
+        config.closed_dates = vec![
+            "2026-12-24".into(),
+            " ".into(),
+            "{{closure}}".into(),
+            "2026-02-30".into(),
+            "24/12/2026".into(),
+        ];
+        assert_eq!(
+            codes(&check(&config)),
+            [
+                (FieldId::ClosedDates, ProblemCode::InvalidDate),
+                (FieldId::ClosedDates, ProblemCode::InvalidDate)
+            ]
+        );
+        config.closed_dates.truncate(3);
+        let plan = planned(
+            &config,
+            &[entity("name", "Ana"), entity("closure", "2026-12-31")],
+        );
+        let new_year_eve = crate::window::parse_date("2026-12-31").unwrap();
+        let (y, m, d) = new_year_eve;
+        let day = chrono::NaiveDate::from_ymd_opt(y as i32, m, d).unwrap();
+        let noon = day.and_hms_opt(15, 0, 0).unwrap().and_utc().timestamp();
+        assert!(!plan.window.allows(noon));
+        config.closed_dates = vec!["2026-12-24".into(); MAX_CLOSED_DATES + 1];
+        assert_eq!(
+            codes(&check(&config)),
+            [(FieldId::ClosedDates, ProblemCode::TooMany)]
+        );
+    }
+
+    #[test]
+    fn holidays_are_closed_unless_sending_on_them_is_on() {
+        let mut config = valid();
+        config.window_start = "00:00".into();
+        config.window_end = "23:59:59".into();
+        config.weekdays = Weekdays::ALL;
+        // Friday 18 September 2026, 12:00 in Santiago.
+        let fiestas = 1_789_743_600;
+        let plan = planned(&config, &[entity("name", "Ana")]);
+        assert!(!plan.window.allows(fiestas));
+        config.send_on_holidays = Some(true);
+        let plan = planned(&config, &[entity("name", "Ana")]);
+        assert!(plan.window.allows(fiestas));
     }
 
     fn any_config() -> impl Strategy<Value = Config> {

@@ -14,7 +14,8 @@
 
 use std::fmt;
 
-use crate::civil::civil_from_days;
+use crate::civil::{civil_from_days, days_from_civil};
+use crate::holidays::{self, Holiday};
 use crate::model::{
     BlockReason, Blocked, Explain, FieldId, Language, ProblemCode, Weekdays, WindowStatus,
 };
@@ -22,6 +23,11 @@ use crate::tz::Zone;
 
 /// Seconds in a civil day.
 const DAY: i64 = 86_400;
+
+/// Local dates [`Window::next_allowed`] searches for an opening when some
+/// days are closed: five years. At most 100 closed dates and about 20
+/// holidays a year can never close every opening of so many weeks.
+const CLOSED_SEARCH_DAYS: i128 = 5 * 366;
 
 /// How many offset changes [`Window::next_allowed`] steps over at most; see
 /// there why it is never reached with real tz data.
@@ -107,11 +113,46 @@ pub fn parse_zone(name: &str) -> Result<Zone, WindowError> {
     })
 }
 
+/// Parses a date `YYYY-MM-DD` (four-digit year, two-digit month and day, a
+/// day that exists); surrounding whitespace is ignored.
+pub fn parse_date(s: &str) -> Result<(i64, u32, u32), WindowError> {
+    let invalid = || WindowError::InvalidDate {
+        value: s.to_string(),
+    };
+    let b = s.trim().as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(invalid());
+    }
+    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return Err(invalid());
+    };
+    let year = i64::from(year);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if crate::civil::is_leap_year(year) => 29,
+        2 => 28,
+        _ => return Err(invalid()),
+    };
+    if !(1..=month_days).contains(&day) {
+        return Err(invalid());
+    }
+    Ok((year, month, day))
+}
+
 /// What is wrong with a window setting.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum WindowError {
     /// Not `HH:MM:SS` / `HH:MM` in range; `value` is the input as given.
     InvalidTime { value: String },
+    /// Not `YYYY-MM-DD`, or no such day; `value` is the input as given.
+    InvalidDate { value: String },
     /// Start and end are equal.
     EmptyWindow,
     /// No weekday is enabled.
@@ -124,6 +165,7 @@ impl Explain for WindowError {
     fn code(&self) -> ProblemCode {
         match self {
             WindowError::InvalidTime { .. } => ProblemCode::InvalidTime,
+            WindowError::InvalidDate { .. } => ProblemCode::InvalidDate,
             WindowError::EmptyWindow => ProblemCode::EmptyWindow,
             WindowError::NoWeekday => ProblemCode::NoWeekday,
             WindowError::UnknownTimeZone { .. } => ProblemCode::UnknownTimeZone,
@@ -144,6 +186,16 @@ impl Explain for WindowError {
                          00:00:00 to 23:59:59 (HH:MM is accepted too), e.g. 09:00:00."
                     ),
                 }
+            }
+            WindowError::InvalidDate { value } => {
+                let value = crate::text::quote(value);
+                lang.pick(
+                    format!(
+                        "«{value}» no es una fecha válida: use AAAA-MM-DD, por ejemplo \
+                         2026-09-18."
+                    ),
+                    format!("\"{value}\" is not a valid date: use YYYY-MM-DD, e.g. 2026-09-18."),
+                )
             }
             WindowError::EmptyWindow => lang
                 .pick(
@@ -191,13 +243,70 @@ impl fmt::Display for WindowError {
 
 impl std::error::Error for WindowError {}
 
-/// A valid sending window: start != end, at least one weekday, a zone.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Local dates on which nothing is sent, whatever the hours: Chile's public
+/// holidays (unless sending on them is on) and the dates a business closes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ClosedDays {
+    holidays: bool,
+    /// Day numbers (days since 1970-01-01), sorted, without repeats.
+    dates: Vec<i64>,
+}
+
+impl ClosedDays {
+    /// Closed on Chile's public holidays when `holidays`, and on `dates`
+    /// (`(year, month, day)` of the local calendar).
+    pub fn new(holidays: bool, dates: impl IntoIterator<Item = (i64, u32, u32)>) -> Self {
+        let mut dates: Vec<i64> = dates
+            .into_iter()
+            .map(|(y, m, d)| days_from_civil(y, m, d))
+            .collect();
+        dates.sort_unstable();
+        dates.dedup();
+        ClosedDays { holidays, dates }
+    }
+
+    /// Whether no day is closed.
+    fn is_empty(&self) -> bool {
+        !self.holidays && self.dates.is_empty()
+    }
+
+    /// Why local day `day` is closed, if it is: a closed date first (the
+    /// business said so), then a holiday.
+    fn closure(&self, day: i128) -> Option<Closure> {
+        if self.is_empty() {
+            return None;
+        }
+        let day = i64::try_from(day).ok()?;
+        if self.dates.binary_search(&day).is_ok() {
+            return Some(Closure::Date);
+        }
+        if !self.holidays {
+            return None;
+        }
+        let (year, month, day) = civil_from_days(day);
+        let date = chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+        holidays::holiday_on(date).map(Closure::Holiday)
+    }
+}
+
+/// Why a local date is closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Closure {
+    /// One of the config's closed dates.
+    Date,
+    /// A Chilean public holiday.
+    Holiday(Holiday),
+}
+
+/// A valid sending window: start != end, at least one weekday, a zone, and
+/// the days closed whatever the hours.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Window {
     start: TimeOfDay,
     end: TimeOfDay,
     weekdays: Weekdays,
     zone: Zone,
+    closed: ClosedDays,
 }
 
 impl Window {
@@ -223,10 +332,16 @@ impl Window {
                 end,
                 weekdays,
                 zone,
+                closed: ClosedDays::default(),
             })
         } else {
             Err(errors)
         }
+    }
+
+    /// The same window, closed on `closed` days too.
+    pub fn closed_on(self, closed: ClosedDays) -> Window {
+        Window { closed, ..self }
     }
 
     /// First allowed time of day (included).
@@ -310,6 +425,8 @@ impl Window {
     }
 
     /// The window at `unix_seconds`: open, or closed with why and until when.
+    /// The reason is the first that applies of: the weekday is off, the date
+    /// is closed (a closed date, then a holiday), the hours.
     pub fn status(&self, unix_seconds: i64, lang: Language) -> WindowStatus {
         let t = i128::from(unix_seconds);
         let local = t + self.offset_at(t);
@@ -317,15 +434,26 @@ impl Window {
             return WindowStatus::Open;
         }
         let weekday = weekday_of_local(local);
-        let reason = if self.weekdays.allows(weekday) {
-            BlockReason::OutsideHours
-        } else {
-            BlockReason::WeekdayDisabled
+        let closure = self.closed.closure(local.div_euclid(i128::from(DAY)));
+        let reason = match (self.weekdays.allows(weekday), &closure) {
+            (false, _) => BlockReason::WeekdayDisabled,
+            (true, Some(Closure::Date)) => BlockReason::ClosedDate,
+            (true, Some(Closure::Holiday(_))) => BlockReason::Holiday,
+            (true, None) => BlockReason::OutsideHours,
         };
         let next = self.next_allowed(unix_seconds);
         let next_allowed = self.rfc3339(next);
         let wait = i128::from(next) - t;
-        let description = self.describe_block(reason, weekday, &next_allowed, lang);
+        let block = Block {
+            reason,
+            weekday,
+            date: format_date(local.div_euclid(i128::from(DAY))),
+            holiday: match closure {
+                Some(Closure::Holiday(holiday)) => Some(holiday),
+                _ => None,
+            },
+        };
+        let description = self.describe_block(&block, &next_allowed, lang);
         WindowStatus::Closed(Blocked {
             reason,
             next_allowed,
@@ -370,7 +498,12 @@ impl Window {
     /// Whether the rule allows local seconds `local` (local date and time).
     fn allows_local(&self, local: i128) -> bool {
         let time = local.rem_euclid(i128::from(DAY)) as u32;
-        self.weekdays.allows(weekday_of_local(local)) && self.time_allowed(time)
+        self.weekdays.allows(weekday_of_local(local))
+            && self.time_allowed(time)
+            && self
+                .closed
+                .closure(local.div_euclid(i128::from(DAY)))
+                .is_none()
     }
 
     /// Whether time of day `w` (seconds) is inside the hours.
@@ -395,12 +528,18 @@ impl Window {
     }
 
     /// The smallest allowed local second `>= local`. Always found within 8
-    /// local dates when some weekday is enabled.
+    /// local dates when some weekday is enabled and no day is closed, within
+    /// [`CLOSED_SEARCH_DAYS`] otherwise.
     fn next_open_local(&self, local: i128) -> Option<i128> {
         let day0 = local.div_euclid(i128::from(DAY));
         let (stretches, count) = self.stretches();
-        for day in day0..=day0 + 7 {
-            if !self.weekdays.allows(weekday_of_day(day)) {
+        let last = if self.closed.is_empty() {
+            day0 + 7
+        } else {
+            day0 + CLOSED_SEARCH_DAYS
+        };
+        for day in day0..=last {
+            if !self.weekdays.allows(weekday_of_day(day)) || self.closed.closure(day).is_some() {
                 continue;
             }
             let midnight = day * i128::from(DAY);
@@ -414,13 +553,7 @@ impl Window {
     }
 
     /// The person-readable explanation of a block.
-    fn describe_block(
-        &self,
-        reason: BlockReason,
-        weekday: u32,
-        next: &str,
-        lang: Language,
-    ) -> String {
+    fn describe_block(&self, block: &Block, next: &str, lang: Language) -> String {
         let zone = self.zone.name();
         let (start, end) = (self.start, self.end);
         let overnight = match (self.is_overnight(), lang) {
@@ -428,7 +561,8 @@ impl Window {
             (true, Language::Es) => ", cruza la medianoche",
             (true, Language::En) => ", overnight",
         };
-        match (reason, lang) {
+        let date = &block.date;
+        match (block.reason, lang) {
             (BlockReason::OutsideHours, Language::Es) => format!(
                 "Fuera del horario permitido ({start}–{end}{overnight}, {zone}); \
                  el envío se permite desde {next}."
@@ -440,14 +574,41 @@ impl Window {
             (BlockReason::WeekdayDisabled, Language::Es) => format!(
                 "Es {} en {zone}, día sin envíos (días permitidos: {}; horario \
                  {start}–{end}{overnight}); el envío se permite desde {next}.",
-                weekday_name(weekday, lang),
+                weekday_name(block.weekday, lang),
                 self.day_list(lang),
             ),
             (BlockReason::WeekdayDisabled, Language::En) => format!(
                 "It is {} in {zone}, a day without sending (allowed days: {}; hours \
                  {start}–{end}{overnight}); sending is allowed from {next}.",
-                weekday_name(weekday, lang),
+                weekday_name(block.weekday, lang),
                 self.day_list(lang),
+            ),
+            (BlockReason::Holiday, _) => {
+                let holiday = block
+                    .holiday
+                    .as_ref()
+                    .map(|h| h.describe(lang))
+                    .unwrap_or_default();
+                lang.pick(
+                    format!(
+                        "El {date} es feriado en Chile ({holiday}) y el envío en feriados \
+                         está desactivado; el envío se permite desde {next}."
+                    ),
+                    format!(
+                        "{date} is a public holiday in Chile ({holiday}) and sending on \
+                         holidays is off; sending is allowed from {next}."
+                    ),
+                )
+            }
+            (BlockReason::ClosedDate, _) => lang.pick(
+                format!(
+                    "El {date} es una fecha sin envíos de la configuración; el envío se \
+                     permite desde {next}."
+                ),
+                format!(
+                    "{date} is one of the configured closed dates; sending is allowed from \
+                     {next}."
+                ),
             ),
         }
     }
@@ -466,6 +627,21 @@ impl Window {
             }
         }
     }
+}
+
+/// Local day `day` as `YYYY-MM-DD`.
+fn format_date(day: i128) -> String {
+    let (year, month, day) = civil_from_days(saturate(day));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// What a block's description says.
+struct Block {
+    reason: BlockReason,
+    weekday: u32,
+    /// The local date, `YYYY-MM-DD`.
+    date: String,
+    holiday: Option<Holiday>,
 }
 
 /// Day name, Monday = 0.
@@ -734,6 +910,123 @@ mod tests {
 
     /// Santiago 2026: DST starts Sunday 6 September at 04:00 UTC; local
     /// 00:00:00–00:59:59 of that Sunday does not exist (the date starts at 01:00).
+    /// Office hours in Santiago, closed on Chile's holidays and on `dates`.
+    fn office_closed(dates: &[(i64, u32, u32)]) -> Window {
+        santiago("09:00:00", "18:00:00", Weekdays::WORKDAYS)
+            .closed_on(ClosedDays::new(true, dates.iter().copied()))
+    }
+
+    #[test]
+    fn a_holiday_is_closed_all_day_and_named() {
+        let w = office_closed(&[]);
+        // Friday 18 September 2026, mid-morning; Saturday 19 is a holiday
+        // too, then Sunday: Monday 21 opens.
+        assert_blocked(
+            &w,
+            "2026-09-18T10:00:00-03:00",
+            BlockReason::Holiday,
+            "2026-09-21T09:00:00-03:00",
+        );
+        let es = closed(&w, at("2026-09-18T10:00:00-03:00"), Language::Es).description;
+        assert_eq!(
+            es,
+            "El 2026-09-18 es feriado en Chile (18 de septiembre: Independencia Nacional) \
+             y el envío en feriados está desactivado; el envío se permite desde \
+             2026-09-21T09:00:00-03:00."
+        );
+        let en = closed(&w, at("2026-09-18T10:00:00-03:00"), Language::En).description;
+        assert!(
+            en.starts_with("2026-09-18 is a public holiday in Chile"),
+            "{en}"
+        );
+        // With sending on holidays, the same instant is open.
+        assert_open(
+            &santiago("09:00:00", "18:00:00", Weekdays::WORKDAYS),
+            "2026-09-18T10:00:00-03:00",
+        );
+    }
+
+    #[test]
+    fn next_allowed_skips_a_holiday_weekend() {
+        // Good Friday 3 April 2026 and Holy Saturday, then Easter Sunday
+        // (a Sunday, off anyway); the window reopens on Monday 6 April.
+        let w =
+            santiago("09:00:00", "18:00:00", Weekdays::ALL).closed_on(ClosedDays::new(true, []));
+        assert_blocked(
+            &w,
+            "2026-04-02T18:30:00-03:00",
+            BlockReason::OutsideHours,
+            "2026-04-05T09:00:00-04:00",
+        );
+        let office = office_closed(&[]);
+        assert_blocked(
+            &office,
+            "2026-04-02T18:30:00-03:00",
+            BlockReason::OutsideHours,
+            "2026-04-06T09:00:00-04:00",
+        );
+    }
+
+    #[test]
+    fn closed_dates_are_closed_and_skipped_with_the_holidays_after_them() {
+        // Thursday 24 December 2026 closed by the business, 25 a holiday,
+        // then the weekend: Monday 28.
+        let w = office_closed(&[(2026, 12, 24)]);
+        assert_blocked(
+            &w,
+            "2026-12-24T11:00:00-03:00",
+            BlockReason::ClosedDate,
+            "2026-12-28T09:00:00-03:00",
+        );
+        let es = closed(&w, at("2026-12-24T11:00:00-03:00"), Language::Es).description;
+        assert!(
+            es.starts_with("El 2026-12-24 es una fecha sin envíos"),
+            "{es}"
+        );
+        // A disabled weekday is named as such even when also closed.
+        let sunday = office_closed(&[(2026, 12, 27)]);
+        let b = closed(&sunday, at("2026-12-27T11:00:00-03:00"), Language::Es);
+        assert_eq!(b.reason, BlockReason::WeekdayDisabled);
+    }
+
+    #[test]
+    fn many_closed_days_in_a_row_still_find_the_opening() {
+        // 100 days in a row from Monday 5 January 2026: the search reaches past them.
+        let dates: Vec<(i64, u32, u32)> = (0..100)
+            .map(|i| civil_from_days(days_from_civil(2026, 1, 5) + i))
+            .collect();
+        let w = office_closed(&dates);
+        let t = at("2026-01-05T10:00:00-03:00");
+        let next = w.next_allowed(t);
+        assert!(w.allows(next));
+        assert_eq!(w.rfc3339(next), "2026-04-15T09:00:00-04:00");
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert_eq!(parse_date("2026-09-18"), Ok((2026, 9, 18)));
+        assert_eq!(parse_date(" 2028-02-29 "), Ok((2028, 2, 29)));
+        for bad in [
+            "2026-02-29",
+            "2026-9-18",
+            "18-09-2026",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "2026/09/18",
+            "",
+            "２０２６-09-18",
+        ] {
+            assert!(
+                matches!(parse_date(bad), Err(WindowError::InvalidDate { .. })),
+                "{bad}"
+            );
+        }
+        let e = parse_date("2026-13-01").unwrap_err();
+        assert_eq!(e.code(), ProblemCode::InvalidDate);
+        assert!(e.message(Language::Es).contains("«2026-13-01»"));
+    }
+
     #[test]
     fn santiago_dst_start_2026_date_starts_at_one() {
         let tz = zone("America/Santiago");

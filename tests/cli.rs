@@ -125,18 +125,18 @@ fn describe_json_is_valid_json_with_the_fields() {
     assert_wit_names(&form);
     assert_eq!(form["name"]["es"], "Siptel SMS");
     let fields = form["fields"].as_array().expect("fields is a list");
-    assert_eq!(fields.len(), 20);
+    assert_eq!(fields.len(), 24);
     assert_eq!(fields[0]["id"], "api-key");
     assert_eq!(fields[0]["kind"], serde_json::json!({"type": "secret"}));
     assert_eq!(fields[0]["required"], true);
-    let language = &fields[14];
+    let language = &fields[18];
     assert_eq!(language["id"], "language");
     assert_eq!(
         language["kind"],
         serde_json::json!({"type": "choice", "values": ["es", "en"]})
     );
     assert_eq!(language["default-value"], "es");
-    let max_segments = &fields[16];
+    let max_segments = &fields[20];
     assert_eq!(max_segments["id"], "max-segments");
     assert_eq!(
         max_segments["kind"],
@@ -147,7 +147,11 @@ fn describe_json_is_valid_json_with_the_fields() {
 
 #[test]
 fn check_accepts_the_example_configs() {
-    for example in ["examples/config.json", "examples/campaign.json"] {
+    for example in [
+        "examples/config.json",
+        "examples/campaign.json",
+        "examples/promotional.json",
+    ] {
         let run = siptel_sms(&["check", example]);
         assert_eq!(run.code, Some(0), "{example}: {run:?}");
         assert_eq!(run.stdout, "valid: no problems\n", "{example}");

@@ -5,9 +5,41 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use siptel_sms::model::{Config, FailureCode, Outcome, ProblemCode};
+use siptel_sms::model::{Config, FailureCode, FieldId, Outcome, ProblemCode, Purpose};
 use siptel_sms_host::{CallOptions, HostOptions, SiptelSms};
 use siptel_stub::{StubConfig, StubSiptel, TLS_CERT_PEM};
+
+#[tokio::test]
+async fn a_promotional_message_goes_out_with_its_opt_out_on_the_last_line() {
+    let stub = stub();
+    let config = Config {
+        purpose: Some(Purpose::Promotional),
+        message: Some("Oferta: 20% en su próxima visita.".into()),
+        opt_out: Some("Para no recibir más, responda BAJA".into()),
+        ..config(&stub)
+    };
+    let receipt = expect_sent(&send(&config, &[]).await.value).clone();
+    assert_eq!(receipt.segments, 1);
+    let body = stub.requests()[0].json().expect("a JSON body");
+    assert_eq!(
+        body["message"],
+        "Oferta: 20% en su próxima visita.\nPara no recibir más, responda BAJA"
+    );
+    // Without an opt-out a promotional message is not sent.
+    let no_opt_out = Config {
+        opt_out: None,
+        ..config
+    };
+    let problems = expect_invalid(&send(&no_opt_out, &[]).await.value).to_vec();
+    assert_eq!(
+        problems
+            .iter()
+            .map(|p| (p.field, p.code))
+            .collect::<Vec<_>>(),
+        [(FieldId::OptOut, ProblemCode::Required)]
+    );
+    assert_eq!(stub.request_count(), 1);
+}
 
 #[tokio::test]
 async fn sends_a_message_and_the_stub_records_the_exact_request() {

@@ -520,7 +520,7 @@ async fn an_invalid_send_makes_no_request() {
 }
 
 #[tokio::test]
-async fn describe_lists_the_twenty_fields_in_config_order() {
+async fn describe_lists_the_twenty_four_fields_in_config_order() {
     let form = describe().await;
     let ids: Vec<String> = form
         .fields
@@ -540,9 +540,13 @@ async fn describe_lists_the_twenty_fields_in_config_order() {
             "sender",
             "recipient",
             "message",
+            "purpose",
+            "opt-out",
             "window-start",
             "window-end",
             "weekdays",
+            "send-on-holidays",
+            "closed-dates",
             "campaign",
             "campaign-variables",
             "rut",

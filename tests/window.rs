@@ -32,6 +32,53 @@ fn office_hours(stub: &StubSiptel) -> Config {
     windowed(stub, "09:00:00", "18:00:00", Weekdays::WORKDAYS)
 }
 
+/// Office hours, closed on Chile's public holidays (the default).
+fn office_hours_without_holidays(stub: &StubSiptel) -> Config {
+    Config {
+        send_on_holidays: None,
+        ..office_hours(stub)
+    }
+}
+
+#[tokio::test]
+async fn blocked_on_a_public_holiday_sends_nothing() {
+    let stub = stub();
+    // Friday 18 September 2026, Independence Day, mid-morning.
+    let config = office_hours_without_holidays(&stub);
+    let called = send_at(&config, &[], "2026-09-18T10:00:00-03:00").await;
+
+    let b = expect_blocked(&called.value);
+    assert_eq!(b.reason, BlockReason::Holiday);
+    assert!(b.description.contains("18 de septiembre"), "{b:?}");
+    // Saturday 19 is a holiday too, then Sunday.
+    assert_eq!(b.next_allowed, "2026-09-21T09:00:00-03:00");
+    assert_eq!(stub.request_count(), 0);
+}
+
+#[tokio::test]
+async fn next_allowed_skips_a_holiday_weekend_then_the_send_goes_out() {
+    let stub = stub();
+    let config = Config {
+        closed_dates: vec!["2026-04-06".into()],
+        ..office_hours_without_holidays(&stub)
+    };
+    // Thursday 2 April 2026 after hours: Good Friday, Holy Saturday, Easter
+    // Sunday, then Monday 6 April closed by the business: Tuesday 7.
+    let called = send_at(&config, &[], "2026-04-02T19:00:00-03:00").await;
+    let b = expect_blocked(&called.value);
+    assert_eq!(b.reason, BlockReason::OutsideHours);
+    assert_eq!(b.next_allowed, "2026-04-07T09:00:00-04:00");
+    let called = send_at(&config, &[], "2026-04-06T10:00:00-04:00").await;
+    assert_eq!(
+        expect_blocked(&called.value).reason,
+        BlockReason::ClosedDate
+    );
+    assert_eq!(stub.request_count(), 0);
+
+    expect_sent(&send_at(&config, &[], &b.next_allowed).await.value);
+    assert_eq!(stub.request_count(), 1);
+}
+
 #[tokio::test]
 async fn blocked_on_a_disabled_weekday() {
     let stub = stub();
@@ -191,9 +238,11 @@ async fn blocked_before_a_window_that_starts_inside_the_skipped_hour_of_the_dst_
 async fn blocked_between_the_two_passes_of_the_repeated_hour_of_the_dst_change() {
     let stub = stub();
     // Saturday 4 April 2026: 23:00–23:59 happens at -03:00, then again at
-    // -04:00; a window inside that hour opens twice.
+    // -04:00; a window inside that hour opens twice. (It is also Holy
+    // Saturday, a public holiday: sending on holidays is on here.)
     let config = Config {
         language: Some(Language::En),
+        send_on_holidays: Some(true),
         ..windowed(&stub, "23:30:00", "23:45:00", SATURDAY)
     };
     let called = send_at(&config, &[], "2026-04-04T23:46:00-03:00").await;

@@ -92,6 +92,7 @@ def main() -> int:
                 "message": "Hola {{name}}, su hora es el lunes 10:30.",
                 "window-start": "00:00:00",
                 "window-end": "23:59:59",
+                "send-on-holidays": True,
                 "weekdays": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
                 "time-zone": "America/Santiago",
                 "base-url": base_url,

@@ -334,6 +334,7 @@ fn config(stub: &StubSiptel) -> Config {
         message: Some(MESSAGE.into()),
         window_start: "00:00:00".into(),
         window_end: "23:59:59".into(),
+        send_on_holidays: Some(true),
         weekdays: Weekdays::ALL,
         base_url: Some(stub.base_url()),
         deadline_ms: Some(10_000),

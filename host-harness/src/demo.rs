@@ -4,7 +4,7 @@
 use crate::render;
 use anyhow::Result;
 use serde::Serialize;
-use siptel_sms::model::{CampaignVariable, Config, Entity, Outcome, Weekdays};
+use siptel_sms::model::{CampaignVariable, Config, Entity, Outcome, Purpose, Weekdays};
 use siptel_sms_host::{CallOptions, SiptelSms};
 use siptel_stub::{Scripted, StubConfig, StubSiptel};
 use std::process::ExitCode;
@@ -28,6 +28,7 @@ fn base_config(stub: &StubSiptel) -> Config {
         message: Some("Hola {{name}}, su hora es el {{date}}. Responda SI para confirmar.".into()),
         window_start: "00:00:00".into(),
         window_end: "23:59:59".into(),
+        send_on_holidays: Some(true),
         weekdays: Weekdays::ALL,
         base_url: Some(stub.base_url()),
         max_attempts: Some(3),
@@ -137,6 +138,38 @@ pub async fn run(json: bool) -> Result<ExitCode> {
             wall_clock: Some(saturday),
             ..now.clone()
         },
+    )
+    .await?;
+
+    // Friday 2026-09-18 10:00 in Santiago: Independence Day.
+    let fiestas = SystemTime::UNIX_EPOCH + Duration::from_secs(1_789_736_400);
+    run(
+        "on a public holiday the send is blocked until the next working day",
+        Config {
+            window_start: "09:00:00".into(),
+            window_end: "18:00:00".into(),
+            weekdays: Weekdays::WORKDAYS,
+            send_on_holidays: None,
+            ..config.clone()
+        },
+        vec![],
+        &CallOptions {
+            wall_clock: Some(fiestas),
+            ..now.clone()
+        },
+    )
+    .await?;
+
+    run(
+        "a promotional message goes out with its opt-out on the last line",
+        Config {
+            purpose: Some(Purpose::Promotional),
+            message: Some("Hola {{name}}: 20% de descuento en su próxima visita.".into()),
+            opt_out: Some("Para no recibir más, responda BAJA".into()),
+            ..config.clone()
+        },
+        vec![],
+        &now,
     )
     .await?;
 

@@ -14,11 +14,11 @@ before(async () => {
 });
 
 describe('describe', () => {
-  test('returns the form with its 20 fields, one per config field, in order', () => {
+  test('returns the form with its 24 fields, one per config field, in order, and the data versions', () => {
     const form = action.describe();
     assert.deepEqual(form.name, { es: 'Siptel SMS', en: 'Siptel SMS' });
     assert.ok(form.summary.es && form.summary.en, show(form.summary));
-    assert.equal(form.fields.length, 20);
+    assert.equal(form.fields.length, 24);
     // WIT enum `field-id` -> the case name as a string, kebab-case as in WIT.
     assert.deepEqual(
       form.fields.map((f) => f.id),
@@ -27,9 +27,13 @@ describe('describe', () => {
         'sender',
         'recipient',
         'message',
+        'purpose',
+        'opt-out',
         'window-start',
         'window-end',
         'weekdays',
+        'send-on-holidays',
+        'closed-dates',
         'campaign',
         'campaign-variables',
         'rut',
@@ -52,6 +56,9 @@ describe('describe', () => {
       // Record fields are camelCase: `accepts-variables` -> `acceptsVariables`.
       assert.equal(typeof field.acceptsVariables, 'boolean');
     }
+    assert.match(form.versions.tzdata, /^20\d\d[a-z]$/);
+    assert.match(form.versions.phoneMetadata, /^\d+\.\d+\.\d+$/);
+    assert.equal(form.versions.holidayYears, '2000-2100');
   });
 
   test('variants are {tag, val}; val is absent for payload-less cases; none is undefined', () => {
@@ -166,6 +173,40 @@ describe('preview', () => {
     assert.equal(preview.campaign, undefined);
     assert.equal(preview.errorIntent, 'SendSMS_SiptelSMS_ErrorError');
     assert.deepEqual(preview.window, { tag: 'open' });
+  });
+
+  test('a public holiday is closed all day unless sending on holidays is on', () => {
+    // 2026-09-18T13:00:00Z: Friday 18 September, 10:00 in Santiago.
+    const FIESTAS = { seconds: 1789736400n, nanoseconds: 0 };
+    const config = {
+      ...baseConfig('http://127.0.0.1:9'),
+      timeZone: 'America/Santiago',
+      windowStart: '09:00',
+      windowEnd: '18:00',
+      weekdays: { monday: true, tuesday: true, wednesday: true, thursday: true, friday: true },
+      sendOnHolidays: undefined,
+    };
+    const { window } = action.preview(config, [], FIESTAS);
+    assert.equal(window.tag, 'closed', show(window));
+    assert.equal(window.val.reason, 'holiday');
+    assert.match(window.val.description, /18 de septiembre/);
+    assert.equal(window.val.nextAllowed, '2026-09-21T09:00:00-03:00');
+    const open = action.preview({ ...config, sendOnHolidays: true }, [], FIESTAS);
+    assert.deepEqual(open.window, { tag: 'open' });
+  });
+
+  test('a promotional message needs an opt-out, appended on the last line', () => {
+    const config = {
+      ...baseConfig('http://127.0.0.1:9'),
+      purpose: 'promotional',
+      message: 'Oferta de hoy',
+    };
+    assert.throws(
+      () => action.preview(config, [], MONDAY_10_SANTIAGO),
+      (e) => e.payload.some((p) => p.field === 'opt-out' && p.code === 'required'),
+    );
+    const preview = action.preview({ ...config, optOut: 'Responda BAJA' }, [], MONDAY_10_SANTIAGO);
+    assert.equal(preview.message, 'Oferta de hoy\nResponda BAJA');
   });
 
   test('a closed window is {tag: "closed", val: blocked} with a bigint wait', () => {

@@ -202,6 +202,19 @@ describe('blocked by the sending window', () => {
     assert.deepEqual(await stub.requests(), []);
   });
 
+  test('a closed date: today (UTC) closed, open again tomorrow', async () => {
+    await clearOfUtcMidnight();
+    const today = new Date();
+    const date = today.toISOString().slice(0, 10);
+    const config = { ...baseConfig(stub.url), timeZone: 'UTC', closedDates: [date] };
+    const outcome = action.send(config, []);
+    assert.equal(outcome.tag, 'blocked', show(outcome));
+    assert.equal(outcome.val.reason, 'closed-date');
+    const tomorrow = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 1));
+    assert.equal(outcome.val.nextAllowed, rfc3339Utc(tomorrow));
+    assert.deepEqual(await stub.requests(), []);
+  });
+
   test('weekday disabled: every day but today (UTC)', async () => {
     await clearOfUtcMidnight();
     const today = new Date();

@@ -161,6 +161,28 @@ class TestPreview:
         )
         assert preview.window.blocked.description  # type: ignore[union-attr]
 
+    def test_a_public_holiday_is_closed_unless_sending_on_holidays_is_on(self, action: SiptelSms) -> None:
+        fiestas = datetime(2026, 9, 18, 13, 0, tzinfo=timezone.utc)  # Friday 10:00 in Santiago
+        config = base_config(
+            NOWHERE,
+            **{"time-zone": "America/Santiago", "window-start": "09:00", "window-end": "18:00"},
+            weekdays=ALL_WEEKDAYS - {"saturday", "sunday"},
+            send_on_holidays=None,
+        )
+        preview = action.preview(config, [], at=fiestas)
+        assert isinstance(preview.window, WindowClosed)
+        assert preview.window.blocked.reason == "holiday"
+        assert "18 de septiembre" in preview.window.blocked.description
+        assert preview.window.blocked.next_allowed == "2026-09-21T09:00:00-03:00"
+        config["send-on-holidays"] = True
+        assert action.preview(config, [], at=fiestas).window == WindowOpen()
+
+    def test_a_promotional_message_carries_its_opt_out_on_the_last_line(self, action: SiptelSms) -> None:
+        config = base_config(NOWHERE, purpose="promotional", message="Oferta de hoy")
+        assert codes(action.check(config)) == [("opt-out", "required")]
+        preview = action.preview({**config, "opt-out": "Responda BAJA"})
+        assert preview.message == "Oferta de hoy\nResponda BAJA"
+
     def test_weekday_disabled_and_unix_seconds(self, action: SiptelSms) -> None:
         config = base_config(NOWHERE, weekdays=ALL_WEEKDAYS - {"monday"}, **{"time-zone": "America/Santiago"})
         preview = action.preview(config, (), at=MONDAY_10_SANTIAGO.timestamp())
