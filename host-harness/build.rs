@@ -54,6 +54,9 @@ fn main() {
         "cargo:rustc-env=SIPTEL_SMS_SANDBOX_PROBE_WASM={}",
         probe.display()
     );
+    let floor = target_dir.join("wasm32-wasip2/release/floor.wasm");
+    assert!(floor.exists(), "test build produced no {}", floor.display());
+    println!("cargo:rustc-env=SIPTEL_SMS_FLOOR_WASM={}", floor.display());
 }
 
 /// `cargo build --profile <profile> --target wasm32-wasip2 --locked` in

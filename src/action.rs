@@ -83,10 +83,10 @@ pub fn send(
     if let WindowStatus::Closed(blocked) = plan.window.status(clock.unix_seconds(), plan.language) {
         return Outcome::Blocked(blocked);
     }
-    let idempotency_key = plan.idempotency_key.clone().unwrap_or_else(|| {
-        let random = (u128::from(entropy.next_u64()) << 64) | u128::from(entropy.next_u64());
-        siptel::new_idempotency_key(random)
-    });
+    let idempotency_key = plan
+        .idempotency_key
+        .clone()
+        .unwrap_or_else(|| siptel::new_idempotency_key(entropy.next_u128()));
     let (payload, campaign) = match &plan.content {
         Content::Message { text, analysis, .. } => (
             Payload::Message {

@@ -92,10 +92,15 @@ pub trait Clock {
     fn unix_seconds(&mut self) -> i64;
 }
 
-/// Randomness for the backoff jitter.
+/// Randomness for the backoff jitter and fresh idempotency keys.
 pub trait Entropy {
     /// A uniformly random `u64`.
     fn next_u64(&mut self) -> u64;
+
+    /// A uniformly random `u128` (two `u64`s unless a source does better).
+    fn next_u128(&mut self) -> u128 {
+        (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64())
+    }
 }
 
 /// Siptel accepted the message.
@@ -229,12 +234,14 @@ pub fn deliver(
     entropy: &mut impl Entropy,
 ) -> Result<Delivered, Undelivered> {
     let start = clock.monotonic_ms();
+    // The clock is read again only after a failed attempt or a wait: a send
+    // that succeeds at once reads it once.
+    let mut elapsed = 0;
     let mut attempts: u32 = 0;
     let mut last_status = None;
     let mut last: Option<Failed> = None;
     let mut uncertainty = Uncertainty::default();
     loop {
-        let elapsed = clock.monotonic_ms().saturating_sub(start);
         let remaining = policy.deadline_ms.saturating_sub(elapsed);
         if remaining == 0 {
             let code = last.map_or(FailureCode::DeadlineExceeded, Failed::at_deadline);
@@ -307,7 +314,7 @@ pub fn deliver(
                 (error.code(), fault)
             }
         };
-        let elapsed = clock.monotonic_ms().saturating_sub(start);
+        elapsed = clock.monotonic_ms().saturating_sub(start);
         let remaining = policy.deadline_ms.saturating_sub(elapsed);
         let failed = Failed {
             code,
@@ -326,7 +333,10 @@ pub fn deliver(
             })
         };
         match retry::decide(policy, attempts, &fault, elapsed, entropy.next_u64()) {
-            Decision::Retry { after_ms } => clock.sleep_ms(after_ms),
+            Decision::Retry { after_ms } => {
+                clock.sleep_ms(after_ms);
+                elapsed = clock.monotonic_ms().saturating_sub(start);
+            }
             Decision::Stop(StopReason::Final | StopReason::AttemptsExhausted) => {
                 return stop(failed.code);
             }

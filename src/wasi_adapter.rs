@@ -36,11 +36,24 @@ impl Entropy for WasiRandom {
     fn next_u64(&mut self) -> u64 {
         wasi::random::random::get_random_u64()
     }
+
+    /// One host call for 128 bits (an idempotency key), not two.
+    fn next_u128(&mut self) -> u128 {
+        let bytes = wasi::random::random::get_random_bytes(16);
+        let mut buffer = [0u8; 16];
+        let n = bytes.len().min(16);
+        buffer[..n].copy_from_slice(&bytes[..n]);
+        u128::from_le_bytes(buffer)
+    }
 }
 
-/// `wasi:http/outgoing-handler`, with the timeout enforced both through the
-/// request options (for hosts that honour them) and a monotonic-clock
-/// pollable (for those that do not).
+/// `wasi:http/outgoing-handler`. The attempt's timeout is a monotonic-clock
+/// pollable the guest waits on beside the answer, which bounds every wait in
+/// a host that polls asynchronously (wasmtime); a connect timeout goes in the
+/// request options too, for hosts whose `wasi:http` blocks while connecting
+/// and reading the head (Node's preview2-shim, which honours it as a
+/// time-to-headers limit). First-byte and between-bytes timeouts would be
+/// host calls (and host timers) that the pollable already makes redundant.
 pub struct WasiHttp;
 
 impl Transport for WasiHttp {
@@ -67,10 +80,8 @@ impl Transport for WasiHttp {
             return Err(TransportError::Other);
         }
         let options = RequestOptions::new();
-        // Hosts may refuse to set some timeouts; the pollable below still holds.
+        // A host may refuse it; the pollable below still holds.
         let _ = options.set_connect_timeout(Some(timeout_ns));
-        let _ = options.set_first_byte_timeout(Some(timeout_ns));
-        let _ = options.set_between_bytes_timeout(Some(timeout_ns));
 
         let body = outgoing.body().map_err(|_| TransportError::Other)?;
         write_body(&body, &request.body)?;
@@ -94,12 +105,18 @@ impl Transport for WasiHttp {
         drop(ready);
 
         let status = response.status();
-        let headers = response
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
-            .collect();
+        // Only a retryable refusal has a header the contract reads
+        // (`Retry-After`): three host calls fewer on every other answer.
+        let headers = if siptel::is_retryable_status(status) {
+            response
+                .headers()
+                .entries()
+                .into_iter()
+                .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         // From here on the status is known: whatever happens to the body,
         // the answer is a `Response` (a 2xx cut short may have sent the SMS).
         let (body, body_end) = match response.consume() {

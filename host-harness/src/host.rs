@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::component::{
     Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Linker,
-    Lower, ResourceTable,
+    Lower, ResourceTable, TypedFunc,
 };
 use wasmtime::{
     Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
@@ -516,7 +516,10 @@ impl Exports {
     }
 }
 
-/// Calls the export `index` of `instance` with `params`.
+/// Calls the export `index` of `instance` with `params`, without checking
+/// its type again: `SiptelSms::from_bytes` checked every export against the
+/// world once, at load (`SmsActionPre::new`), and each call site names the
+/// types of the export it calls, as the generated bindings do.
 async fn invoke<P, R>(
     instance: &Instance,
     store: &mut Store<CallState>,
@@ -527,7 +530,13 @@ where
     P: ComponentNamedList + Lower + Send + Sync,
     R: ComponentNamedList + Lift + Send + Sync + 'static,
 {
-    let func = instance.get_typed_func::<P, R>(&mut *store, index)?;
+    let func = instance
+        .get_func(&mut *store, index)
+        .ok_or_else(|| wasmtime::format_err!("the component lost an export it had at load"))?;
+    // SAFETY: the export's type was checked against the world (these `P`
+    // and `R`) when the component loaded, and a loaded component does not
+    // change.
+    let func = unsafe { TypedFunc::<P, R>::new_unchecked(func) };
     func.call_async(&mut *store, params).await
 }
 

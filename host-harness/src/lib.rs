@@ -47,3 +47,10 @@ pub const BUILTIN_WASM: &str = env!("SIPTEL_SMS_WASM");
 /// for production use.
 #[doc(hidden)]
 pub const SANDBOX_PROBE_WASM: &str = env!("SIPTEL_SMS_SANDBOX_PROBE_WASM");
+
+/// Path of the bench-only `floor` component (`test-components/`): the same
+/// world as the action, whose `send` makes one correct `wasi:http` POST and
+/// nothing else, the floor of this design the benchmark compares with. Not
+/// for production use.
+#[doc(hidden)]
+pub const FLOOR_WASM: &str = env!("SIPTEL_SMS_FLOOR_WASM");
