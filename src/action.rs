@@ -8,7 +8,7 @@ use crate::model::{
 };
 use crate::siptel::{self, Payload, Submission};
 use crate::validate::{self, Content};
-use crate::{failure, retry};
+use crate::{encoding, failure, retry};
 
 /// Design-time validation: every problem, placeholders accepted, no network.
 pub fn check(config: &Config) -> Vec<Problem> {
@@ -45,8 +45,15 @@ pub fn preview(
             text,
             analysis,
             replacements,
-            transliterated_segments,
+            transliterated,
         } => {
+            // Only a preview shows what transliteration would save: a send
+            // does not pay for working it out.
+            preview.transliterated_segments = if transliterated {
+                None
+            } else {
+                encoding::segments_if_transliterated(&text, &analysis)
+            };
             preview.message = Some(text);
             preview.encoding = analysis.encoding;
             preview.units = analysis.units;
@@ -57,7 +64,6 @@ pub fn preview(
                 .map(char::to_string)
                 .collect();
             preview.replacements = replacements;
-            preview.transliterated_segments = transliterated_segments;
         }
         Content::Campaign { name, variables } => {
             preview.campaign = Some(name);

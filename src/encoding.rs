@@ -140,6 +140,13 @@ impl Analysis {
     }
 }
 
+/// The segments `text` (whose analysis is `current`) would take with
+/// `gsm7-transliterate`, when that is fewer: what `preview` offers.
+pub fn segments_if_transliterated(text: &str, current: &Analysis) -> Option<u32> {
+    let segments = analyze(&transliterate(text).text, false).segments;
+    (segments < current.segments).then_some(segments)
+}
+
 /// Segments of a text whose characters take `widths` units each, given the
 /// single-SMS capacity and the per-part capacity. A character is never split:
 /// when it does not fit in the current part it opens the next one.

@@ -54,8 +54,8 @@ pub enum Content {
         analysis: Analysis,
         /// Replacements made by `gsm7-transliterate`.
         replacements: Vec<Replacement>,
-        /// Segments with transliteration, when not in use and it would save some.
-        transliterated_segments: Option<u32>,
+        /// Whether `gsm7-transliterate` made the text.
+        transliterated: bool,
     },
     Campaign {
         name: String,
@@ -691,14 +691,6 @@ impl<'a> Validator<'a> {
             _ => (text, Vec::new()),
         };
         let analysis = encoding::analyze(&text, policy == EncodingPolicy::Ucs2);
-        let transliterated_segments = match policy {
-            EncodingPolicy::Gsm7Transliterate => None,
-            _ => {
-                let t = encoding::transliterate(&text);
-                let segments = encoding::analyze(&t.text, false).segments;
-                (segments < analysis.segments).then_some(segments)
-            }
-        };
         if let Err(too_long) = analysis.check_segments(max_segments) {
             self.report(FieldId::Message, &too_long);
             return None;
@@ -707,7 +699,7 @@ impl<'a> Validator<'a> {
             text,
             analysis,
             replacements,
-            transliterated_segments,
+            transliterated: policy == EncodingPolicy::Gsm7Transliterate,
         })
     }
 
@@ -1001,16 +993,14 @@ mod tests {
     fn transliteration_is_offered_when_it_saves_segments() {
         let mut config = valid();
         config.message = Some("á".repeat(71));
-        let Content::Message {
-            analysis,
-            transliterated_segments,
-            ..
-        } = planned(&config, &[]).content
-        else {
+        let Content::Message { text, analysis, .. } = planned(&config, &[]).content else {
             panic!("message mode")
         };
         assert_eq!(analysis.segments, 2);
-        assert_eq!(transliterated_segments, Some(1));
+        assert_eq!(
+            encoding::segments_if_transliterated(&text, &analysis),
+            Some(1)
+        );
 
         config.encoding = Some(EncodingPolicy::Gsm7Transliterate);
         let Content::Message {

@@ -168,9 +168,9 @@ impl SiptelSms {
             .call_timeout
             .max(Duration::from_millis(u64::from(deadline_ms)) + Duration::from_secs(5));
         let (config, entities) = config::bounded(config, entities);
-        let (wit_config, wit_entities) =
-            (wit::Config::from(config.clone()), wit_entities(&entities));
-        let scrub = (&config.api_key, entities.as_slice());
+        let api_key = config.api_key.clone();
+        let (wit_config, wit_entities) = (wit::Config::from(config), wit_entities(&entities));
+        let scrub = (&api_key, entities.as_slice());
         self.call(
             CallKind::Send,
             options,
@@ -210,9 +210,10 @@ impl SiptelSms {
         options: &CallOptions,
     ) -> Result<Called<Vec<Problem>>, Failed> {
         let (config, _) = config::bounded(config, &[]);
-        let wit_config = wit::Config::from(config.clone());
+        let api_key = config.api_key.clone();
+        let wit_config = wit::Config::from(config);
         let timeout = self.options.limits.call_timeout;
-        let scrub = (&config.api_key, &[][..]);
+        let scrub = (&api_key, &[][..]);
         self.call(
             CallKind::Quick,
             options,
@@ -256,8 +257,8 @@ impl SiptelSms {
         options: &CallOptions,
     ) -> Result<Called<Result<SendPreview, Vec<Problem>>>, Failed> {
         let (config, entities) = config::bounded(config, entities);
-        let (wit_config, wit_entities) =
-            (wit::Config::from(config.clone()), wit_entities(&entities));
+        let api_key = config.api_key.clone();
+        let (wit_config, wit_entities) = (wit::Config::from(config), wit_entities(&entities));
         let at = options.wall_clock.map(|at| {
             let since_epoch = at.duration_since(UNIX_EPOCH).unwrap_or_default();
             Datetime {
@@ -266,7 +267,7 @@ impl SiptelSms {
             }
         });
         let timeout = self.options.limits.call_timeout;
-        let scrub = (&config.api_key, entities.as_slice());
+        let scrub = (&api_key, entities.as_slice());
         self.call(
             CallKind::Quick,
             options,
