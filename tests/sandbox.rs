@@ -9,6 +9,7 @@ mod common;
 
 use common::{config, expect_failed, expect_sent, stub, stub_key};
 use siptel_sms::model::{Config, Entity, FailureCode, FieldId, Outcome, ProblemCode, SendPreview};
+use siptel_sms::secret::Secret;
 use siptel_sms_host::{
     CallOptions, Called, Failed, HostError, HostOptions, Limits, LoadError, REDACTED, SiptelSms,
 };
@@ -27,8 +28,8 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 const MEMORY_BYTES: usize = 8 << 20;
 const OUTPUT_BYTES: usize = 4 << 10;
 
-fn secrets() -> BTreeMap<String, String> {
-    BTreeMap::from([("siptel".to_string(), REAL_KEY.to_string())])
+fn secrets() -> BTreeMap<String, Secret> {
+    BTreeMap::from([("siptel".to_string(), REAL_KEY.into())])
 }
 
 /// The hostile probe under tight limits, compiled once for this test binary.
@@ -702,8 +703,8 @@ async fn a_guest_that_names_a_secret_not_granted_is_refused_at_egress() {
 #[tokio::test]
 async fn two_tenants_each_reach_only_their_own_key() {
     let keys = BTreeMap::from([
-        ("tenant_a".to_string(), "KEY-A-7f3e91".to_string()),
-        ("tenant_b".to_string(), "KEY-B-0c44d2".to_string()),
+        ("tenant_a".to_string(), "KEY-A-7f3e91".into()),
+        ("tenant_b".to_string(), "KEY-B-0c44d2".into()),
     ]);
     let host = SiptelSms::builtin(HostOptions {
         secrets: keys,
@@ -776,7 +777,7 @@ async fn a_plain_api_key_passes_untouched() {
 #[test]
 fn a_secret_that_cannot_be_a_header_fails_loading() {
     let options = HostOptions {
-        secrets: BTreeMap::from([("siptel".to_string(), "two words".to_string())]),
+        secrets: BTreeMap::from([("siptel".to_string(), "two words".into())]),
         ..HostOptions::default()
     };
     let Err(HostError::Load(error)) = SiptelSms::from_bytes(b"", options) else {

@@ -228,7 +228,7 @@ impl CallArgs {
             let key = std::env::var(variable).with_context(|| {
                 format!("--secret {name}: the environment variable {variable} is not set")
             })?;
-            options.secrets.insert(name.to_string(), key);
+            options.secrets.insert(name.to_string(), key.into());
         }
         if let Some(path) = &self.ca_cert {
             let pem = std::fs::read_to_string(path)

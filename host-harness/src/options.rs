@@ -1,8 +1,8 @@
 //! What the embedding platform decides: for every call ([`HostOptions`],
 //! [`Limits`]) and for one call ([`CallOptions`]).
 
+use siptel_sms::secret::Secret;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -47,7 +47,7 @@ impl Default for Limits {
 }
 
 /// What the embedding platform decides, for every call.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct HostOptions {
     /// The Siptel base URL calls may reach (scheme, host, port and path
     /// prefix): outgoing requests anywhere else are refused, whatever the
@@ -65,8 +65,8 @@ pub struct HostOptions {
     /// call's Siptel base URL. A name not granted is refused before the
     /// component runs (an `invalid` outcome, problem `not-allowed` on
     /// `api-key`). Keys must be visible ASCII without spaces, or loading
-    /// fails. `Debug` shows the names only.
-    pub secrets: BTreeMap<String, String>,
+    /// fails. A key is a [`Secret`]: `Debug` shows the names only.
+    pub secrets: BTreeMap<String, Secret>,
     /// Whether calls run on wasmtime's pooling instance allocator (default
     /// `true`): slots for `limits.concurrent_calls` instances (linear memory
     /// capped at `limits.memory_bytes`, tables, fiber stacks) are reserved
@@ -98,27 +98,6 @@ impl Default for HostOptions {
             compile_cache: None,
             tls_roots_pem: None,
         }
-    }
-}
-
-impl fmt::Debug for HostOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let HostOptions {
-            siptel_base_url,
-            limits,
-            secrets,
-            pooling,
-            compile_cache,
-            tls_roots_pem,
-        } = self;
-        f.debug_struct("HostOptions")
-            .field("siptel_base_url", siptel_base_url)
-            .field("limits", limits)
-            .field("secrets", &secrets.keys().collect::<Vec<_>>())
-            .field("pooling", pooling)
-            .field("compile_cache", compile_cache)
-            .field("tls_roots_pem", &tls_roots_pem.as_ref().map(|_| "…"))
-            .finish()
     }
 }
 

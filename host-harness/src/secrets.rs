@@ -13,7 +13,7 @@
 use crate::egress::Scope;
 use crate::error::LoadError;
 use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-use siptel_sms::secret;
+use siptel_sms::secret::{self, Secret};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -25,9 +25,10 @@ pub(crate) struct Vault(BTreeMap<String, HeaderValue>);
 impl Vault {
     /// Every name must be a secret name the component accepts and every key
     /// a valid header value (visible ASCII, no spaces).
-    pub(crate) fn new(keys: &BTreeMap<String, String>) -> Result<Vault, LoadError> {
+    pub(crate) fn new(keys: &BTreeMap<String, Secret>) -> Result<Vault, LoadError> {
         keys.iter()
             .map(|(name, key)| {
+                let key = key.expose();
                 let invalid = || LoadError::Secret { name: name.clone() };
                 if !secret::is_valid_name(name)
                     || key.is_empty()
@@ -136,8 +137,8 @@ mod tests {
 
     fn vault() -> Vault {
         let keys = [
-            ("tenant_a".to_string(), "KEY-of-A-123".to_string()),
-            ("tenant_b".to_string(), "KEY-of-B-456".to_string()),
+            ("tenant_a".to_string(), "KEY-of-A-123".into()),
+            ("tenant_b".to_string(), "KEY-of-B-456".into()),
         ];
         Vault::new(&keys.into_iter().collect()).unwrap()
     }
@@ -244,7 +245,9 @@ mod tests {
             ("bad", "ñ"),
             ("bad name", "ok-key"),
         ] {
-            let keys = [(name.to_string(), key.to_string())].into_iter().collect();
+            let keys = [(name.to_string(), Secret::from(key))]
+                .into_iter()
+                .collect();
             assert!(
                 matches!(Vault::new(&keys), Err(LoadError::Secret { name: n }) if n == name),
                 "{name:?} {key:?}"
