@@ -191,11 +191,11 @@ class TestInterpreterSafety:
     ) -> None:
         from siptel_sms.wasi import INTERFACES
 
-        def fail(call: object) -> int:
+        def fail(call: object, length: int) -> bytes:
             raise raised
 
-        # The component draws its idempotency key from wasi:random.
-        monkeypatch.setitem(INTERFACES["wasi:random/random"].functions, "get-random-u64", fail)
+        # The component draws its idempotency key from wasi:random (16 bytes).
+        monkeypatch.setitem(INTERFACES["wasi:random/random"].functions, "get-random-bytes", fail)
         with SiptelSms(WASM, siptel_base_url=stub.url) as action:
             if isinstance(raised, KeyboardInterrupt):
                 with pytest.raises(KeyboardInterrupt):
