@@ -74,4 +74,3 @@ impl Guest for Component {
         crate::describe().into()
     }
 }
-
