@@ -37,6 +37,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
+#[path = "service_rps.rs"]
+mod service_rps;
+
 const MESSAGE: &str = "Hola Ana, su hora es el lunes 10:30.";
 const SENDER: &str = "56961234567";
 const RECIPIENT: &str = "56987654321";
@@ -287,6 +290,8 @@ fn main() {
     }
     let rate_ratio = component_rate.per_second() / native_rate.per_second();
     println!("{:<34} {:>9.2}x", "component / native", rate_ratio);
+    println!();
+    println!("{}", service_rps::measure(&multi, stub));
 
     // The targets.
     let send_ratio = ratio(send_multi_component.median, send_multi_native.median);
