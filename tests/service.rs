@@ -509,3 +509,24 @@ async fn serves_keep_alive_http_over_tcp() {
     assert_eq!(f.stub.sent_count(), 2);
     server.abort();
 }
+
+#[tokio::test]
+async fn the_example_bodies_are_what_the_api_takes() {
+    let f = fixture();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/service");
+    let read = |name: &str| -> Value {
+        let text = std::fs::read_to_string(examples.join(name)).expect("the example exists");
+        serde_json::from_str(&text).expect("the example is JSON")
+    };
+    let preview = f.post("/v1/preview", read("preview.json")).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(preview.json()["recipient"], "56987654321");
+    // Sunday: the window opens on Monday at 09:00.
+    assert_eq!(
+        preview.json()["window"]["next-allowed"],
+        "2026-09-07T09:00:00-03:00"
+    );
+    let send = read("send.json");
+    let check = f.post("/v1/check", json!({"config": send["config"]})).await;
+    assert_eq!((check.status, check.json()), (200, json!([])));
+}
