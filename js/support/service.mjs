@@ -50,17 +50,29 @@ export async function startService({ env = {}, timeoutMs = 60_000 } = {}) {
     '--jco-map',
     `wasi:config/store@0.2.0-rc.1=${RUNTIME_CONFIG}`,
   ];
+  // jco serve runs the server in a node process of its own, which a signal
+  // to jco does not reach: the service gets a process group, and the whole
+  // group is signalled.
   const child = spawn(JCO, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
-  const killOnExit = () => child.kill('SIGKILL');
+  const signal = (name) => {
+    try {
+      process.kill(-child.pid, name);
+    } catch (e) {
+      if (e.code !== 'ESRCH') throw e;
+    }
+  };
+  const killOnExit = () => signal('SIGKILL');
+  const closed = new Promise((done) => child.once('close', done));
   process.once('exit', killOnExit);
 
   let output = '';
   await new Promise((ready, fail) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       fail(new Error(`jco serve did not listen within ${timeoutMs} ms: ${output}`));
     }, timeoutMs);
     const watch = (chunk) => {
@@ -82,10 +94,9 @@ export async function startService({ env = {}, timeoutMs = 60_000 } = {}) {
     url: `http://127.0.0.1:${port}`,
     async stop() {
       process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await exited;
+      signal('SIGTERM');
+      // `close`: jco and the server it started are gone, with their pipes.
+      await closed;
     },
   };
 }
