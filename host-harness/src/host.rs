@@ -5,7 +5,7 @@ use crate::bindings::SmsActionPre;
 use crate::bindings::siptel::sms::{form as wit_form, types as wit};
 use crate::error::{Called, Failed, HostError, LoadError};
 use crate::options::{CallOptions, HostOptions};
-use crate::sandbox::{CallSetup, CallState, Sandbox};
+use crate::sandbox::{self, CallSetup, CallState, Sandbox};
 use crate::secrets::Grant;
 use siptel_sms::config::{self, MAX_PROBLEMS};
 use siptel_sms::model::{ActionForm, Config, Entity, FieldId, Outcome, Problem, SendPreview};
@@ -92,12 +92,7 @@ impl SiptelSms {
                 .map(|called| called.map(|problems| Outcome::Invalid { problems }));
         }
         let deadline_ms = config.deadline_ms.unwrap_or(config::DEADLINE_MS.default);
-        let timeout = self
-            .sandbox
-            .options
-            .limits
-            .call_timeout
-            .max(Duration::from_millis(u64::from(deadline_ms)) + Duration::from_secs(5));
+        let timeout = sandbox::send_timeout(&self.sandbox.options.limits, deadline_ms);
         let (config, entities) = config::bounded(config, entities);
         let (wit_config, wit_entities) =
             (wit::Config::from(config.clone()), wit_entities(&entities));

@@ -42,6 +42,18 @@ const MAX_RESOURCES: usize = 4096;
 /// Largest `wasi:random` buffer one request may ask the host to fill.
 const MAX_RANDOM_BYTES: u64 = 64 << 10;
 
+/// What a send may take beyond its config's `deadline-ms` (the component
+/// enforces the deadline; the host stops a component that does not).
+const SEND_GRACE: Duration = Duration::from_secs(5);
+
+/// The deadline of a send whose config allows `deadline_ms`: at least
+/// `Limits::call_timeout`.
+pub(crate) fn send_timeout(limits: &Limits, deadline_ms: u32) -> Duration {
+    limits
+        .call_timeout
+        .max(Duration::from_millis(u64::from(deadline_ms)) + SEND_GRACE)
+}
+
 /// The engine and what every call shares.
 pub(crate) struct Sandbox {
     engine: Engine,

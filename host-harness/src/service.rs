@@ -16,7 +16,7 @@ use crate::admission::CallKind;
 use crate::callers::{Caller, Callers, Identity};
 use crate::error::{Called, Failed, HostError, LoadError};
 use crate::options::HostOptions;
-use crate::sandbox::{CallSetup, CallState, Sandbox};
+use crate::sandbox::{self, CallSetup, CallState, Sandbox};
 use crate::secrets::Grant;
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
@@ -135,42 +135,21 @@ impl SiptelSmsService {
         let (mut parts, body) = request.into_parts();
         let authorization = parts.headers.remove(http::header::AUTHORIZATION);
         // The component answers wrong paths; the host needs the route only
-        // to pick the health probe and the sends out.
+        // to let the health probe in and to give sends their deadline.
         let route = api::Route::of(parts.method.as_str(), parts.uri.path()).ok();
-        let identity = match self
-            .callers
-            .identify(authorization.as_ref().map(|v| v.as_bytes()))
-        {
-            Some(identity) => identity,
-            // Probes need no token: health says nothing about anyone.
-            None if route == Some(api::Route::Health) => Identity::Anonymous,
-            None => {
-                let mut response = host_answer(api::error(
-                    401,
-                    "unauthorized",
-                    "send `Authorization: Bearer <token>` with a caller's token",
-                ));
-                response
-                    .headers_mut()
-                    .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
-                return response;
-            }
+        let Some((tenant, grant)) = self.caller(authorization.as_ref(), route) else {
+            return unauthorized();
         };
-        let (tenant, grant) = match identity {
-            Identity::Anonymous => (None, BTreeSet::new()),
-            Identity::Caller(caller) => (Some(caller.tenant.clone()), caller.secrets.clone()),
-        };
+        let limits = &self.options().limits;
         let (kind, timeout) = if route == Some(api::Route::Send) {
-            // The config's own deadline is inside the body; the component
+            // The config's own deadline is inside the body: the component
             // enforces it, the host the longest one a config may set.
-            let longest =
-                Duration::from_millis(u64::from(DEADLINE_MS.max)) + Duration::from_secs(5);
             (
                 CallKind::Send,
-                self.options().limits.call_timeout.max(longest),
+                sandbox::send_timeout(limits, DEADLINE_MS.max),
             )
         } else {
-            (CallKind::Quick, self.options().limits.call_timeout)
+            (CallKind::Quick, limits.call_timeout)
         };
         let method = parts.method.to_string();
         let path = parts.uri.path().to_owned();
@@ -256,6 +235,24 @@ impl SiptelSmsService {
         }
     }
 
+    /// The tenant and granted secret names of the request that carries
+    /// `authorization`; `None` when it is no caller's (and not the health
+    /// probe, which needs no token: it says nothing about anyone).
+    fn caller(
+        &self,
+        authorization: Option<&http::HeaderValue>,
+        route: Option<api::Route>,
+    ) -> Option<(Option<String>, BTreeSet<String>)> {
+        match self.callers.identify(authorization.map(|v| v.as_bytes())) {
+            Some(Identity::Caller(caller)) => {
+                Some((Some(caller.tenant.clone()), caller.secrets.clone()))
+            }
+            Some(Identity::Anonymous) => Some((None, BTreeSet::new())),
+            None if route == Some(api::Route::Health) => Some((None, BTreeSet::new())),
+            None => None,
+        }
+    }
+
     /// Serves HTTP/1.1 (keep-alive) on `listener` until the task is dropped.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
         loop {
@@ -307,6 +304,19 @@ fn failure_status(error: &HostError) -> api::Response {
             api::error(500, "component-failed", "the component failed")
         }
     }
+}
+
+/// 401, with the scheme a caller must use.
+fn unauthorized() -> http::Response<ResponseBody> {
+    let mut response = host_answer(api::error(
+        401,
+        "unauthorized",
+        "send `Authorization: Bearer <token>` with a caller's token",
+    ));
+    response
+        .headers_mut()
+        .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+    response
 }
 
 fn failure_answer(error: &HostError) -> http::Response<ResponseBody> {
