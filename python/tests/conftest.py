@@ -32,7 +32,7 @@ def _path(variable: str, default: str) -> Path:
 WASM = _path("SIPTEL_SMS_WASM", "target/guest/wasm32-wasip2/guest/siptel_sms.wasm")
 STUB_BIN = _path("SIPTEL_SMS_BIN", "target/debug/siptel-sms")
 PROBE_WASM = _path("SIPTEL_SMS_PROBE_WASM", "target/test-components/wasm32-wasip2/release/sandbox_probe.wasm")
-STUB_CERT = REPO / "host-harness" / "stub-tls" / "cert.pem"
+STUB_CERT = REPO / "stub" / "tls" / "cert.pem"
 
 #: The API key the stub accepts (``--api-key``).
 STUB_KEY = "test-key"
