@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Every check CI runs: format, lints (host and wasm32 guest), native unit and
-# property tests, the component build, harness tests against the stub Siptel,
-# the check of the component's world against wit/, and the same component in
-# Node (jco) and in Python (wasmtime-py).
+# Every check CI runs: format, lints (host, wasm32 guest and service), native
+# unit and property tests, the component builds, harness tests against the
+# stub Siptel (the service component's included), the check of the
+# components' worlds, and the same components in Node (jco, jco serve) and the
+# action in Python (wasmtime-py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,6 +19,9 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 
 step "clippy (guest for wasm32-wasip2)"
 cargo clippy --locked --package siptel-sms --lib --target wasm32-wasip2 -- -D warnings
+
+step "clippy (service component for wasm32-wasip1, the target build.rs builds it for)"
+cargo clippy --locked --package siptel-sms-service --lib --target wasm32-wasip1 -- -D warnings
 
 step "clippy (test components, their own workspace and target dir)"
 CARGO_TARGET_DIR=target/test-components cargo clippy --locked \

@@ -1,6 +1,9 @@
-//! The built component's world matches `wit/`: it exports exactly the
+//! The built components' worlds: the action component exports exactly the
 //! action interface and imports nothing beyond what `wit/` declares, plus the
-//! `wasi:cli` interfaces that Rust's standard library always imports.
+//! `wasi:cli` interfaces that Rust's standard library always imports; the
+//! service component exports `wasi:http/incoming-handler` and imports
+//! nothing beyond the `wasi:http/proxy` world (as `wit/deps/http` declares
+//! it) and `wasi:config/store`, so `wasmtime serve` runs it without `-S cli`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -30,7 +33,11 @@ fn interfaces(resolve: &Resolve, world: WorldId, exports: bool) -> BTreeSet<Stri
 }
 
 fn built() -> (Resolve, WorldId) {
-    let bytes = std::fs::read(siptel_sms_host::BUILTIN_WASM).expect("the component was built");
+    decode(siptel_sms_host::BUILTIN_WASM)
+}
+
+fn decode(path: &str) -> (Resolve, WorldId) {
+    let bytes = std::fs::read(path).expect("the component was built");
     match wit_component::decode(&bytes).expect("the component decodes") {
         DecodedWasm::Component(resolve, world) => (resolve, world),
         DecodedWasm::WitPackage(..) => panic!("a WIT package, not a component"),
@@ -38,12 +45,17 @@ fn built() -> (Resolve, WorldId) {
 }
 
 fn declared() -> (Resolve, WorldId) {
+    declared_world("sms-action")
+}
+
+/// `world` as `wit/` (with its vendored WASI) declares it.
+fn declared_world(world: &str) -> (Resolve, WorldId) {
     let mut resolve = Resolve::default();
     let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
     let (package, _) = resolve.push_dir(&wit).expect("wit/ parses");
     let world = resolve
-        .select_world(&[package], Some("sms-action"))
-        .expect("wit/ has the sms-action world");
+        .select_world(&[package], Some(world))
+        .unwrap_or_else(|e| panic!("wit/ has no world {world}: {e}"));
     (resolve, world)
 }
 
@@ -83,4 +95,39 @@ fn the_component_imports_only_what_wit_declares_and_std_needs() {
         "{imports:#?}"
     );
     println!("imports: {imports:#?}");
+}
+
+/// The runtime config the service reads its secrets from.
+const CONFIG_STORE: &str = "wasi:config/store@0.2.0-rc.1";
+
+#[test]
+fn the_service_exports_exactly_the_incoming_handler() {
+    let (built, world) = decode(siptel_sms_host::BUILTIN_SERVICE_WASM);
+    let (proxy, proxy_world) = declared_world("wasi:http/proxy@0.2.12");
+    let exports = interfaces(&built, world, true);
+    assert_eq!(exports, interfaces(&proxy, proxy_world, true));
+    assert_eq!(
+        exports,
+        BTreeSet::from(["wasi:http/incoming-handler@0.2.12".to_string()])
+    );
+}
+
+#[test]
+fn the_service_imports_only_the_proxy_world_and_runtime_config() {
+    let (built, world) = decode(siptel_sms_host::BUILTIN_SERVICE_WASM);
+    let (proxy, proxy_world) = declared_world("wasi:http/proxy@0.2.12");
+    let imports = interfaces(&built, world, false);
+    let mut allowed = interfaces(&proxy, proxy_world, false);
+    allowed.insert(CONFIG_STORE.to_string());
+    let beyond: BTreeSet<_> = imports.difference(&allowed).collect();
+    assert!(beyond.is_empty(), "beyond the proxy world: {beyond:#?}");
+    for needed in [
+        CONFIG_STORE,
+        "wasi:http/outgoing-handler@0.2.12",
+        "wasi:clocks/monotonic-clock@0.2.12",
+        "wasi:random/random@0.2.12",
+    ] {
+        assert!(imports.contains(needed), "{needed}: {imports:#?}");
+    }
+    println!("service imports: {imports:#?}");
 }

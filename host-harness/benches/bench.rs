@@ -44,6 +44,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
+#[path = "service_rps.rs"]
+mod service_rps;
+
 const MESSAGE: &str = "Hola Ana, su hora es el lunes 10:30.";
 const SENDER: &str = "56961234567";
 const RECIPIENT: &str = "56987654321";
@@ -300,6 +303,10 @@ fn main() {
             ratio(stats.median, instantiate_pooled.median)
         );
     }
+
+    // (e) The same action as an HTTP service (the service component).
+    println!();
+    println!("{}", service_rps::measure(&multi, stub));
 
     // The targets.
     println!();

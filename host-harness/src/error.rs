@@ -1,6 +1,7 @@
 //! What a call returns besides the action's answer: the sandbox's
 //! observations ([`Called`]) and the host's own failures ([`HostError`]).
 
+use crate::callers::CallerError;
 use siptel_sms::siptel::UrlError;
 use std::fmt;
 use std::path::PathBuf;
@@ -129,6 +130,9 @@ pub enum LoadError {
     TlsRoots(String),
     /// The thread that advances the epoch could not start.
     Thread(std::io::Error),
+    /// The service's callers cannot be used (a weak or shared token, a
+    /// secret the host does not hold).
+    Caller(CallerError),
 }
 
 impl fmt::Display for LoadError {
@@ -140,6 +144,7 @@ impl fmt::Display for LoadError {
             LoadError::Secret { name } => write!(f, "secret `{name}` is not a valid API key"),
             LoadError::TlsRoots(e) => write!(f, "TLS roots: {e}"),
             LoadError::Thread(e) => write!(f, "epoch thread: {e}"),
+            LoadError::Caller(e) => write!(f, "callers: {e}"),
         }
     }
 }

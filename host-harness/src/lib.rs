@@ -22,24 +22,37 @@
 //! call to the tenant they belong to: see [`HostOptions::secrets`] and
 //! [`CallOptions::secrets`]. Calls wait a bounded time for an instance slot,
 //! with shares per tenant and a reserve for quick calls: see [`Limits`].
+//!
+//! [`SiptelSmsService`] runs the service component (the same action over
+//! HTTP, the `wasi:http/proxy` world) in the same sandbox, one per request.
 
 mod admission;
 mod bindings;
+mod callers;
 mod egress;
 mod error;
 mod host;
 mod options;
 mod pool;
 mod redact;
+mod sandbox;
 mod secrets;
+mod service;
 
+pub use callers::{Caller, CallerError, MIN_TOKEN_BYTES};
 pub use error::{Called, Failed, HostError, LoadError};
 pub use host::SiptelSms;
 pub use options::{CallOptions, HostOptions, Limits};
 pub use redact::REDACTED;
+pub use service::{Finished, ResponseBody, SiptelSmsService};
 
 /// Path of the guest component built by `build.rs` (release profile).
 pub const BUILTIN_WASM: &str = env!("SIPTEL_SMS_WASM");
+
+/// Path of the service component built by `build.rs` from `service/`: the
+/// same guest code exporting `wasi:http/incoming-handler` (see
+/// [`SiptelSmsService`]).
+pub const BUILTIN_SERVICE_WASM: &str = env!("SIPTEL_SMS_SERVICE_WASM");
 
 /// Path of the test-only `sandbox-probe` component (`test-components/`), a
 /// hostile `siptel:sms/action` that loops, hoards memory, floods its output

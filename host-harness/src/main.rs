@@ -6,10 +6,13 @@ mod render;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use siptel_sms::model::{Config, Entity, Outcome};
-use siptel_sms_host::{CallOptions, HostOptions, SiptelSms};
+use siptel_sms_host::{CallOptions, Caller, Finished, HostOptions, SiptelSms, SiptelSmsService};
 use siptel_stub::{StubConfig, StubSiptel};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 #[derive(Parser)]
@@ -43,6 +46,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the action over HTTP (the service component, one sandbox per
+    /// request) until interrupted.
+    Serve(ServeArgs),
     /// Run the stub Siptel on a port until interrupted.
     Stub {
         /// Port on 127.0.0.1 (0 picks a free one).
@@ -78,6 +84,13 @@ struct CallArgs {
     /// Print the WIT value returned, as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    host: HostArgs,
+}
+
+/// What the host holds for every call: keys and trusted certificates.
+#[derive(Args)]
+struct HostArgs {
     /// A key kept outside the sandbox: `NAME=ENV_VAR` reads the environment
     /// variable ENV_VAR; a config's `api-key: "secret:NAME"` then reaches
     /// Siptel with that key while the component never sees it. Repeatable.
@@ -88,6 +101,29 @@ struct CallArgs {
     /// `siptel-sms stub --tls`.
     #[arg(long, value_name = "PEM_FILE")]
     ca_cert: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Siptel base URL: the only place requests may reach (default
+    /// https://api.siptel.cl); a config's `base-url` must name it.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// A caller: `TENANT=ENV_VAR` reads the tenant's bearer token from the
+    /// environment variable ENV_VAR (at least 32 characters). With callers,
+    /// every request but `GET /v1/health` must carry one's token; without,
+    /// requests are anonymous and may use no secret. Repeatable.
+    #[arg(long = "caller", value_name = "TENANT=ENV_VAR")]
+    callers: Vec<String>,
+    /// Grants a caller a secret: `TENANT=NAME` lets the tenant's requests
+    /// name `secret:NAME`. Repeatable.
+    #[arg(long = "grant", value_name = "TENANT=NAME")]
+    grants: Vec<String>,
+    #[command(flatten)]
+    host: HostArgs,
 }
 
 /// Exit codes: 0 success, 1 error, 2 usage (clap), then one per outcome.
@@ -158,6 +194,7 @@ async fn run(command: Command) -> Result<ExitCode> {
             print(args.json, &outcome, || render::outcome(&outcome))?;
             Ok(exit_code(&outcome))
         }
+        Command::Serve(args) => serve(args).await,
         Command::Stub {
             port,
             api_key,
@@ -219,34 +256,53 @@ fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> Str
     Ok(())
 }
 
-impl CallArgs {
-    /// Loads the component with the secrets and the certificates named on
-    /// the command line.
-    fn load(&self) -> Result<SiptelSms> {
+impl HostArgs {
+    /// The CLI's host options with the secrets and the certificates named
+    /// on the command line.
+    fn options(&self) -> Result<HostOptions> {
         let mut options = host_options();
         for (name, variable) in self.secret_names()? {
-            let key = std::env::var(variable).with_context(|| {
-                format!("--secret {name}: the environment variable {variable} is not set")
-            })?;
-            options.secrets.insert(name.to_string(), key.into());
+            options.secrets.insert(
+                name.to_string(),
+                env_value(variable, "--secret", name)?.into(),
+            );
         }
         if let Some(path) = &self.ca_cert {
             let pem = std::fs::read_to_string(path)
                 .with_context(|| format!("--ca-cert {}", path.display()))?;
             options.tls_roots_pem = Some(pem);
         }
-        Ok(SiptelSms::builtin(options)?)
+        Ok(options)
     }
 
     /// `(NAME, ENV_VAR)` of every `--secret`.
     fn secret_names(&self) -> Result<Vec<(&str, &str)>> {
         self.secrets
             .iter()
-            .map(|secret| match secret.split_once('=') {
-                Some(pair) => Ok(pair),
-                None => bail!("--secret {secret:?} is not NAME=ENV_VAR"),
-            })
+            .map(|secret| pair(secret, "--secret", "NAME=ENV_VAR"))
             .collect()
+    }
+}
+
+/// `LEFT=RIGHT` of a repeatable flag.
+fn pair<'a>(value: &'a str, flag: &str, shape: &str) -> Result<(&'a str, &'a str)> {
+    match value.split_once('=') {
+        Some(pair) => Ok(pair),
+        None => bail!("{flag} {value:?} is not {shape}"),
+    }
+}
+
+/// The environment variable `variable`, which `flag` of `name` reads.
+fn env_value(variable: &str, flag: &str, name: &str) -> Result<String> {
+    std::env::var(variable)
+        .with_context(|| format!("{flag} {name}: the environment variable {variable} is not set"))
+}
+
+impl CallArgs {
+    /// Loads the component with the secrets and the certificates named on
+    /// the command line.
+    fn load(&self) -> Result<SiptelSms> {
+        Ok(SiptelSms::builtin(self.host.options()?)?)
     }
 
     fn inputs(&self) -> Result<(Config, Vec<Entity>)> {
@@ -269,6 +325,7 @@ impl CallArgs {
             siptel_base_url: self.base_url.clone(),
             wall_clock,
             secrets: self
+                .host
                 .secret_names()
                 .unwrap_or_default()
                 .into_iter()
@@ -289,6 +346,71 @@ impl CallArgs {
             )),
             Err(_) => bail!("--at {at:?} is before 1970"),
         }
+    }
+}
+
+impl ServeArgs {
+    /// Every `--caller` with the secrets its `--grant`s name.
+    fn callers(&self) -> Result<Vec<Caller>> {
+        let mut callers: BTreeMap<&str, Caller> = BTreeMap::new();
+        for caller in &self.callers {
+            let (tenant, variable) = pair(caller, "--caller", "TENANT=ENV_VAR")?;
+            let token = env_value(variable, "--caller", tenant)?;
+            let entry = Caller {
+                tenant: tenant.to_owned(),
+                token,
+                secrets: Default::default(),
+            };
+            if callers.insert(tenant, entry).is_some() {
+                bail!("--caller {tenant} is given twice");
+            }
+        }
+        for grant in &self.grants {
+            let (tenant, name) = pair(grant, "--grant", "TENANT=NAME")?;
+            let Some(caller) = callers.get_mut(tenant) else {
+                bail!("--grant {grant}: no --caller {tenant}");
+            };
+            caller.secrets.insert(name.to_owned());
+        }
+        Ok(callers.into_values().collect())
+    }
+}
+
+/// `serve`: the service component on this host, until interrupted.
+async fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let mut options = args.host.options()?;
+    if let Some(url) = &args.base_url {
+        options.siptel_base_url = url.clone();
+    }
+    let service = SiptelSmsService::builtin(options, args.callers()?)?.on_finished(report);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    println!(
+        "siptel-sms service listening on http://{}",
+        listener.local_addr()?
+    );
+    Arc::new(service).serve(listener).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line on stderr for a request the host failed or whose egress it
+/// refused (output already scrubbed of the host's keys).
+fn report(finished: Finished) {
+    let Finished {
+        method,
+        path,
+        result,
+    } = finished;
+    match result {
+        Ok(called) if called.denied.is_empty() => {}
+        Ok(called) => eprintln!("{method} {path}: egress refused: {:?}", called.denied),
+        Err(failed) => eprintln!(
+            "{method} {path}: {} (refused: {:?}; guest stderr: {})",
+            failed.value,
+            failed.denied,
+            failed.stderr.trim()
+        ),
     }
 }
 

@@ -1,0 +1,352 @@
+//! The service component (`wasi:http/proxy`) on this host: each request runs
+//! in its own sandbox like a call of [`SiptelSms`](crate::SiptelSms) (the
+//! same engine set-up, deadline, memory limit, admission with tenant shares,
+//! egress policy, keep-alive pool and secrets), and [`SiptelSmsService::serve`]
+//! answers HTTP/1.1 with hyper.
+//!
+//! What the host adds around the component: it identifies the caller by its
+//! bearer token ([`Caller`]) and removes the token before the component sees
+//! the request; it tells the component, through `wasi:config`, which secret
+//! names this caller's requests may use (the egress hook then puts the keys
+//! on the requests to Siptel); and it answers its own failures as JSON:
+//! 401 unknown caller, 503 no slot within `Limits::slot_wait` (with
+//! `Retry-After`), 504 past the deadline, 500 a trap or the memory limit.
+
+use crate::admission::CallKind;
+use crate::callers::{Caller, Callers, Identity};
+use crate::error::{Called, Failed, HostError, LoadError};
+use crate::options::HostOptions;
+use crate::sandbox::{self, CallSetup, CallState, Sandbox};
+use crate::secrets::Grant;
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Body;
+use siptel_sms::config::DEADLINE_MS;
+use siptel_sms_service::api;
+use siptel_sms_service::keys::HOST_INJECTED;
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use wasmtime::component::Linker;
+use wasmtime_wasi_config::WasiConfigVariables;
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+
+/// The body of a response: streamed from the component, or the host's own.
+pub type ResponseBody = UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
+
+/// Longest a connection may take to send a request's head (slow clients
+/// must not hold connections open for free).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How one request ended, for [`SiptelSmsService::on_finished`]: its method
+/// and path, and the sandbox's observations (guest output scrubbed of the
+/// host's keys, refused egress) or the host error that ended it.
+#[derive(Debug)]
+pub struct Finished {
+    pub method: String,
+    pub path: String,
+    pub result: Result<Called<()>, Failed>,
+}
+
+type Observer = Arc<dyn Fn(Finished) + Send + Sync>;
+
+/// The loaded service component: compile once, serve many requests.
+pub struct SiptelSmsService {
+    sandbox: Sandbox,
+    pre: ProxyPre<CallState>,
+    callers: Callers,
+    observer: Option<Observer>,
+}
+
+impl SiptelSmsService {
+    /// Loads the service component that `build.rs` built from `service/`.
+    pub fn builtin(options: HostOptions, callers: Vec<Caller>) -> Result<Self, HostError> {
+        Self::from_file(crate::BUILTIN_SERVICE_WASM, options, callers)
+    }
+
+    /// Loads a service component from a `.wasm` file.
+    pub fn from_file(
+        path: impl AsRef<Path>,
+        options: HostOptions,
+        callers: Vec<Caller>,
+    ) -> Result<Self, HostError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
+            path: path.to_owned(),
+            error,
+        })?;
+        Self::from_bytes(&bytes, options, callers)
+    }
+
+    /// Loads a service component from its bytes. `callers` empty: every
+    /// request is anonymous and may use no host secret.
+    pub fn from_bytes(
+        wasm: &[u8],
+        options: HostOptions,
+        callers: Vec<Caller>,
+    ) -> Result<Self, HostError> {
+        let held: BTreeSet<&str> = options.secrets.keys().map(String::as_str).collect();
+        let callers = Callers::new(callers, &held).map_err(LoadError::Caller)?;
+        let sandbox = Sandbox::new(options)?;
+        let component = sandbox.compile(wasm)?;
+        // The proxy world's interfaces only (no `wasi:cli/environment`,
+        // files or sockets), and runtime config.
+        let mut linker = Linker::<CallState>::new(sandbox.engine());
+        wasmtime_wasi_http::p2::add_to_linker_async(&mut linker).map_err(LoadError::from)?;
+        wasmtime_wasi_config::add_to_linker(&mut linker, CallState::config)
+            .map_err(LoadError::from)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(LoadError::from)?;
+        let pre = ProxyPre::new(pre).map_err(LoadError::from)?;
+        Ok(SiptelSmsService {
+            sandbox,
+            pre,
+            callers,
+            observer: None,
+        })
+    }
+
+    /// Calls `observer` when a request's sandbox is gone (its response
+    /// sent, or its failure answered).
+    pub fn on_finished(mut self, observer: impl Fn(Finished) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// The options every request runs under.
+    pub fn options(&self) -> &HostOptions {
+        &self.sandbox.options
+    }
+
+    /// Answers one request. Its URI or `Host` header must name an authority
+    /// (a server's requests carry `Host`).
+    pub async fn handle<B>(&self, request: http::Request<B>) -> http::Response<ResponseBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let (mut parts, body) = request.into_parts();
+        let authorization = parts.headers.remove(http::header::AUTHORIZATION);
+        // The component answers wrong paths; the host needs the route only
+        // to let the health probe in and to give sends their deadline.
+        let route = api::Route::of(parts.method.as_str(), parts.uri.path()).ok();
+        let Some((tenant, grant)) = self.caller(authorization.as_ref(), route) else {
+            return unauthorized();
+        };
+        let limits = &self.options().limits;
+        let (kind, timeout) = if route == Some(api::Route::Send) {
+            // The config's own deadline is inside the body: the component
+            // enforces it, the host the longest one a config may set.
+            (
+                CallKind::Send,
+                sandbox::send_timeout(limits, DEADLINE_MS.max),
+            )
+        } else {
+            (CallKind::Quick, limits.call_timeout)
+        };
+        let method = parts.method.to_string();
+        let path = parts.uri.path().to_owned();
+        let request = http::Request::from_parts(parts, body);
+
+        let ticket = match self.sandbox.admit(kind, tenant.as_deref()).await {
+            Ok(ticket) => ticket,
+            Err(error) => return failure_answer(&error),
+        };
+        let mut config = WasiConfigVariables::new();
+        config.insert(
+            HOST_INJECTED,
+            grant.iter().cloned().collect::<Vec<_>>().join(","),
+        );
+        let setup = CallSetup {
+            wall_clock: None,
+            grant: Grant::new(&grant),
+            config,
+        };
+        let base_url = match self.sandbox.base_url(None) {
+            Ok(base_url) => base_url,
+            Err(error) => return failure_answer(&error),
+        };
+        let mut call = self.sandbox.store(&base_url, setup, timeout);
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let handles = {
+            let mut http = call.store.data_mut().http();
+            http.new_incoming_request(Scheme::Http, request)
+                .and_then(|request| Ok((request, http.new_response_outparam(sender)?)))
+        };
+        let (request, response_out) = match handles {
+            Ok(handles) => handles,
+            Err(error) => {
+                return host_answer(api::error(400, "bad-request", &format!("{error:#}")));
+            }
+        };
+
+        // The component streams the body after it sets the response: it
+        // runs in its own task, which holds the slot until the store is gone.
+        let pre = self.pre.clone();
+        let observer = self.observer.clone();
+        let task = tokio::spawn(async move {
+            let value = call
+                .run(async |store| {
+                    let proxy = pre.instantiate_async(&mut *store).await?;
+                    proxy
+                        .wasi_http_incoming_handler()
+                        .call_handle(&mut *store, request, response_out)
+                        .await
+                })
+                .await;
+            let result = call.observed(value, None);
+            drop(ticket);
+            let failure = result
+                .as_ref()
+                .err()
+                .map(|failed| failure_status(&failed.value));
+            if let Some(observer) = observer {
+                observer(Finished {
+                    method,
+                    path,
+                    result,
+                });
+            }
+            failure
+        });
+        match receiver.await {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => host_answer(api::error(
+                500,
+                "component-error",
+                &format!("the component answered an error: {error:?}"),
+            )),
+            // The component ended without answering: its failure says why.
+            Err(_) => match task.await {
+                Ok(Some(answer)) => host_answer(answer),
+                Ok(None) | Err(_) => host_answer(api::error(
+                    500,
+                    "no-response",
+                    "the component ended without answering",
+                )),
+            },
+        }
+    }
+
+    /// The tenant and granted secret names of the request that carries
+    /// `authorization`; `None` when it is no caller's (and not the health
+    /// probe, which needs no token: it says nothing about anyone).
+    fn caller(
+        &self,
+        authorization: Option<&http::HeaderValue>,
+        route: Option<api::Route>,
+    ) -> Option<(Option<String>, BTreeSet<String>)> {
+        match self.callers.identify(authorization.map(|v| v.as_bytes())) {
+            Some(Identity::Caller(caller)) => {
+                Some((Some(caller.tenant.clone()), caller.secrets.clone()))
+            }
+            Some(Identity::Anonymous) => Some((None, BTreeSet::new())),
+            None if route == Some(api::Route::Health) => Some((None, BTreeSet::new())),
+            None => None,
+        }
+    }
+
+    /// Serves HTTP/1.1 (keep-alive) on `listener` until the task is dropped.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _peer)) => stream,
+                // Out of descriptors, or a connection reset before it was
+                // accepted: wait a moment, keep serving.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let service = Arc::clone(&self);
+            tokio::spawn(async move {
+                let handler = hyper::service::service_fn(move |request| {
+                    let service = Arc::clone(&service);
+                    async move { Ok::<_, Infallible>(service.handle(request).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), handler)
+                    .await;
+            });
+        }
+    }
+}
+
+/// The status and JSON answer of a host failure.
+fn failure_status(error: &HostError) -> api::Response {
+    match error {
+        HostError::Busy(_) => api::error(
+            503,
+            "busy",
+            "no instance slot came free in time; repeat the request later",
+        ),
+        HostError::Timeout(limit) => api::error(
+            504,
+            "timeout",
+            &format!("the request ran past its {limit:?} deadline"),
+        ),
+        HostError::MemoryLimit(bytes) => api::error(
+            500,
+            "memory-limit",
+            &format!("the component exceeded its {bytes}-byte memory limit"),
+        ),
+        HostError::Trap(_) | HostError::Load(_) | HostError::BaseUrl(_) => {
+            api::error(500, "component-failed", "the component failed")
+        }
+    }
+}
+
+/// 401, with the scheme a caller must use.
+fn unauthorized() -> http::Response<ResponseBody> {
+    let mut response = host_answer(api::error(
+        401,
+        "unauthorized",
+        "send `Authorization: Bearer <token>` with a caller's token",
+    ));
+    response
+        .headers_mut()
+        .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn failure_answer(error: &HostError) -> http::Response<ResponseBody> {
+    let mut response = host_answer(failure_status(error));
+    if matches!(error, HostError::Busy(_)) {
+        response
+            .headers_mut()
+            .insert("retry-after", http::HeaderValue::from_static("1"));
+    }
+    response
+}
+
+/// An answer of the host's own, as JSON.
+fn host_answer(answer: api::Response) -> http::Response<ResponseBody> {
+    let mut builder = http::Response::builder()
+        .status(answer.status)
+        .header("content-type", "application/json");
+    for (name, value) in &answer.headers {
+        builder = builder.header(*name, value);
+    }
+    let body = Full::new(Bytes::from(answer.body))
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync();
+    builder
+        .body(body)
+        .unwrap_or_else(|_| http::Response::new(empty()))
+}
+
+fn empty() -> ResponseBody {
+    Full::new(Bytes::new())
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync()
+}
