@@ -9,8 +9,9 @@
 //! hours, the RFC 8536 extension), which moves the switch to another day or
 //! even another year; the arithmetic is in `i128` so that no `i64` instant
 //! overflows.
-
-use std::fmt;
+//!
+//! The embedded zones' rules are parsed at compile time (`PosixTz::from_footer`
+//! in the generated `tz::zones`): a lookup only evaluates them.
 
 use crate::civil::{civil_from_days, days_from_civil, is_leap_year};
 
@@ -66,7 +67,7 @@ enum RuleDay {
 
 /// What is wrong with a POSIX TZ string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PosixError {
+pub(crate) enum PosixError {
     /// A zone designation: 3 or more letters, or `<…>` around 3 or more of
     /// letters, digits, `+` and `-`.
     Designation,
@@ -81,24 +82,20 @@ pub enum PosixError {
     Trailing,
 }
 
-impl fmt::Display for PosixError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PosixError::Designation => "bad zone designation",
-            PosixError::Offset => "bad UTC offset",
-            PosixError::Switch => "bad daylight saving switch",
-            PosixError::MissingRule => "daylight saving time without a rule",
-            PosixError::Trailing => "unexpected text after the rule",
-        })
-    }
-}
-
-impl std::error::Error for PosixError {}
-
 impl PosixTz {
+    /// The rule of a TZif footer, for the generated tables (`tz::zones`):
+    /// there it is evaluated at compile time, so nothing is parsed at run
+    /// time and an invalid footer fails the build.
+    pub(crate) const fn from_footer(text: &str) -> PosixTz {
+        match PosixTz::parse(text) {
+            Ok(rule) => rule,
+            Err(_) => panic!("an invalid POSIX TZ footer"),
+        }
+    }
+
     /// Parses a TZ string such as `CET-1CEST,M3.5.0,M10.5.0/3` or `<-03>3`.
-    /// A `const fn` (hence the plain loops and matches), so that a rule can
-    /// be parsed at compile time.
+    /// A `const fn` (hence the plain loops and matches) so that
+    /// [`PosixTz::from_footer`] runs at compile time.
     pub(crate) const fn parse(text: &str) -> Result<PosixTz, PosixError> {
         let mut cursor = Cursor {
             bytes: text.as_bytes(),
@@ -542,14 +539,19 @@ mod tests {
         }
     }
 
-    /// The parser runs in a const context too.
+    /// The generated tables' rules are parsed in a const context, where the
+    /// panic of an invalid footer fails the build.
     #[test]
-    fn parses_in_const_context() {
-        const SANTIAGO: Result<PosixTz, PosixError> =
-            PosixTz::parse("<-04>4<-03>,M9.1.6/24,M4.1.6/24");
-        assert_eq!(SANTIAGO, Ok(tz("<-04>4<-03>,M9.1.6/24,M4.1.6/24")));
-        const BAD: Result<PosixTz, PosixError> = PosixTz::parse("ABC5DEF,M3.2.0");
-        assert_eq!(BAD, Err(PosixError::Switch));
+    fn footers_parse_in_const_context() {
+        const SANTIAGO: PosixTz = PosixTz::from_footer("<-04>4<-03>,M9.1.6/24,M4.1.6/24");
+        assert_eq!(SANTIAGO, tz("<-04>4<-03>,M9.1.6/24,M4.1.6/24"));
+        assert_eq!(SANTIAGO.offset_at(at("2026-07-01T12:00:00Z")), -4 * HOUR);
+    }
+
+    #[test]
+    #[should_panic(expected = "an invalid POSIX TZ footer")]
+    fn an_invalid_footer_panics() {
+        PosixTz::from_footer("<-04>4<-03>");
     }
 
     #[test]
