@@ -10,11 +10,12 @@ database compiled by zic into TZif files).
 It installs the pinned `tzdata` into its own venv (target/gen-tzdata/), reruns
 itself there and writes:
 
-- src/tz/data/<zone>.bin: the rules of each kept zone in the compact format
-  documented in src/tz/compact.rs (UTC offsets only: abbreviations and DST flags
-  are dropped, and so are transitions that keep the offset);
 - src/tz/zones.rs: TZDATA_VERSION (read from the package), the pinned package
-  version, and every accepted name (kept zones and their aliases) with its data;
+  version, the rules of each kept zone as static tables in the layout of
+  `Rules` (src/tz/rules.rs; UTC offsets only: abbreviations and DST flags are
+  dropped, and so are transitions that keep the offset; the POSIX TZ footer is
+  parsed at compile time), and every accepted name (kept zones and their
+  aliases) with its rules;
 - src/tz/testdata/zoneinfo.txt: UTC offsets computed by Python's own `zoneinfo`
   from the same package (a TZif and POSIX TZ reader independent of ours), which
   src/tz.rs's tests compare the Rust module against.
@@ -27,12 +28,10 @@ import re
 import struct
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ_DIR = ROOT / "src" / "tz"
-DATA_DIR = TZ_DIR / "data"
 ZONES_RS = TZ_DIR / "zones.rs"
 FIXTURE = TZ_DIR / "testdata" / "zoneinfo.txt"
 VENV_ROOT = ROOT / "target" / "gen-tzdata"
@@ -41,7 +40,7 @@ VENV_ROOT = ROOT / "target" / "gen-tzdata"
 # country of the Americas, the main zones of Europe, UTC and Etc/GMT±N. Every
 # alias (tz "Link") of a kept zone is accepted too (Chile/Continental, US/Eastern,
 # UTC, Etc/GMT+0 ...); a name that became an alias is kept through its target.
-# Every zone costs .wasm bytes (about 230 on average, history included). Keep
+# Every zone costs .wasm bytes (about 340 on average, history included). Keep
 # the README and WindowError::UnknownTimeZone's message (src/window.rs) in step.
 KEPT_ZONES = [
     # Chile
@@ -256,7 +255,7 @@ def selection(zones, links):
     return dict(sorted(kept.items()))
 
 
-# --- TZif to the compact format ------------------------------------------------
+# --- TZif to the tables of src/tz/rules.rs ---------------------------------------
 
 
 def read_tzif(data, zone):
@@ -295,38 +294,40 @@ def offset_changes(initial, transitions):
     return changes
 
 
-def varint(n):
-    out = bytearray()
-    while True:
-        low, n = n & 0x7F, n >> 7
-        out.append(low | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+I32_MIN, I32_MAX = -(2**31), 2**31 - 1
 
 
-def zigzag(n):
-    return n << 1 if n >= 0 else ((-n) << 1) - 1
-
-
-def encode(initial, transitions, footer):
-    """The compact format of src/tz/compact.rs."""
+def rules(zone, initial, transitions, footer):
+    """The `Rules` of src/tz/rules.rs: a dict of its tables."""
     changes = offset_changes(initial, transitions)
     offsets = [initial]
     for _, offset in changes:
         if offset not in offsets:
             offsets.append(offset)
-    out = bytearray(varint(len(offsets)))
-    for offset in offsets:
-        out += varint(zigzag(offset))
-    out += varint(len(changes))
-    previous = 0
-    for instant, offset in changes:
-        out += varint(zigzag(instant - previous) * len(offsets) + offsets.index(offset))
-        previous = instant
-    # The footer rules the instants after the last transition, which may be
-    # one that keeps the offset (Lisbon's of 1996-03-31, from CET to WEST).
-    out += varint(1 + zigzag(transitions[-1][0] - previous) if transitions else 0)
-    return bytes(out + footer.encode("ascii"))
+    if len(offsets) > 256:
+        sys.exit(f"{zone}: more than 256 offsets do not fit the u8 indices")
+    fits = [(t, offsets.index(o)) for t, o in changes if I32_MIN <= t <= I32_MAX]
+    far = [(t, offsets.index(o)) for t, o in changes if not I32_MIN <= t <= I32_MAX]
+    # The footer's syntax is checked when the Rust compiler parses it; this
+    # keeps it a plain string literal.
+    if not re.fullmatch(r"[A-Za-z0-9<>+,./:-]*", footer):
+        sys.exit(f"{zone}: footer {footer!r} has characters no POSIX TZ string has")
+    return {
+        "offsets": offsets,
+        "far": far,
+        "at": [t for t, _ in fits],
+        "to": [i for _, i in fits],
+        # The footer rules the instants after the last transition, which may
+        # be one that keeps the offset (Lisbon's of 1996-03-31, CET to WEST).
+        "after": transitions[-1][0] if transitions else None,
+        "footer": footer,
+    }
+
+
+def table_bytes(r):
+    """What a zone's tables take in the .wasm: i32 offsets, (i64, u8) far
+    changes (16 bytes with padding), i32 instants and u8 indices."""
+    return 4 * len(r["offsets"]) + 16 * len(r["far"]) + 5 * len(r["at"])
 
 
 # --- the fixture, from zoneinfo ----------------------------------------------
@@ -449,6 +450,12 @@ def fixture(package, version, selected):
 ZONES_RS_TEMPLATE = """\
 //! The embedded tz data: generated by `scripts/gen-tzdata.py` from the PyPI
 //! package `tzdata` {package}; do not edit (rerun the script).
+//!
+//! {zone_count} zones, {change_count} offset changes ({far_count} of them outside the `i32` range), {table_bytes}
+//! bytes of tables; the layout is `Rules`'.
+
+use super::posix::PosixTz;
+use super::rules::{{Rules, Tail}};
 
 /// The IANA tz database release of the embedded data.
 pub const TZDATA_VERSION: &str = "{version}";
@@ -459,27 +466,69 @@ pub const TZDATA_PACKAGE_VERSION: &str = "{package}";
 /// How many zones are kept (aliases aside).
 pub(super) const ZONE_COUNT: usize = {zone_count};
 
-/// The rules of each kept zone, in the format of `compact`.
-pub(super) static ZONE_DATA: [&[u8]; ZONE_COUNT] = [
-{data}];
+/// The rules of each kept zone. The POSIX TZ rules are parsed here, at
+/// compile time (a static's initializer is evaluated by the compiler). Laid
+/// out by the script, many numbers a line, where rustfmt would put most
+/// instants on lines of their own.
+#[rustfmt::skip]
+pub(super) static ZONES: [Rules; ZONE_COUNT] = [
+{zones}];
 
 /// Every accepted name, sorted by bytes, with the index of its rules in
-/// `ZONE_DATA`: the kept zones and their aliases.
+/// `ZONES`: the kept zones and their aliases.
 pub(super) static NAMES: [(&str, u16); {name_count}] = [
 {names}];
 """
 
 
-def zones_rs(package, version, selected):
+def rust_list(values):
+    """`&[a, b, ...]`, wrapped at 100 columns below a field 8 columns in."""
+    items = [str(v) for v in values]
+    if len(", ".join(items)) <= 70:
+        return "&[" + ", ".join(items) + "]"
+    lines, line = [], ""
+    for item in items:
+        if line and len(line) + len(item) + 2 > 100 - 12:
+            lines.append(line)
+            line = ""
+        line += ("" if not line else " ") + item + ","
+    lines.append(line)
+    return "&[\n" + "".join(f"{' ' * 12}{line}\n" for line in lines) + " " * 8 + "]"
+
+
+def rust_rules(zone, r):
+    if r["footer"]:
+        after = "None" if r["after"] is None else f"Some({r['after']})"
+        footer = r["footer"]
+        rule = f'PosixTz::from_footer("{footer}")'
+        tail = f"Some(Tail {{\n{' ' * 12}after: {after},\n{' ' * 12}rule: {rule},\n{' ' * 8}}})"
+    else:
+        tail = "None"
+    far = rust_list(f"({t}, {i})" for t, i in r["far"])
+    return (
+        f"    // {zone}\n"
+        "    Rules {\n"
+        f"        offsets: {rust_list(r['offsets'])},\n"
+        f"        far: {far},\n"
+        f"        at: {rust_list(r['at'])},\n"
+        f"        to: {rust_list(r['to'])},\n"
+        f"        tail: {tail},\n"
+        "    },\n"
+    )
+
+
+def zones_rs(package, version, selected, tables):
     zones = list(selected)
-    data = "".join(f'    include_bytes!("data/{zone}.bin"),\n' for zone in zones)
     names = sorted((name, zones.index(zone)) for zone, aliases in selected.items() for name in aliases)
     name_lines = "".join(f'    ("{name}", {index}),\n' for name, index in names)
     return ZONES_RS_TEMPLATE.format(
         package=package,
         version=version,
         zone_count=len(zones),
-        data=data,
+        change_count=sum(len(r["far"]) + len(r["at"]) for r in tables.values()),
+        far_count=sum(len(r["far"]) for r in tables.values()),
+        table_bytes=sum(table_bytes(r) for r in tables.values()),
+        zones="".join(rust_rules(zone, tables[zone]) for zone in zones),
         name_count=len(names),
         names=name_lines,
     )
@@ -488,45 +537,51 @@ def zones_rs(package, version, selected):
 def generate(package):
     version, zones, links = release(package)
     selected = selection(zones, links)
-    files = {ZONES_RS: zones_rs(package, version, selected).encode()}
+    tables = {}
     for zone in selected:
         initial, transitions, footer = read_tzif(package_file(zone), zone)
-        files[DATA_DIR / f"{zone}.bin"] = encode(initial, transitions, footer)
-    files[FIXTURE] = fixture(package, version, selected).encode()
+        tables[zone] = rules(zone, initial, transitions, footer)
+    files = {
+        ZONES_RS: rustfmt(zones_rs(package, version, selected, tables)),
+        FIXTURE: fixture(package, version, selected).encode(),
+    }
     names = sum(len(n) for n in selected.values())
-    data_bytes = sum(len(v) for k, v in files.items() if k.suffix == ".bin")
+    changes = sum(len(r["far"]) + len(r["at"]) for r in tables.values())
+    data_bytes = sum(table_bytes(r) for r in tables.values())
     return {
         "files": files,
         "version": version,
-        "summary": f"{len(selected)} zones, {names} names, {data_bytes} bytes of rules",
+        "summary": f"{len(selected)} zones, {names} names, {changes} changes, "
+        f"{data_bytes} bytes of tables",
     }
 
 
+def rustfmt(source):
+    """`source` as rustfmt lays it out (the committed zones.rs is formatted)."""
+    result = subprocess.run(
+        ["rustfmt", "--edition", "2024", "--emit", "stdout"],
+        input=source.encode(),
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return result.stdout
+
+
 def write(generated):
-    for old in sorted(DATA_DIR.rglob("*.bin"), reverse=True) if DATA_DIR.exists() else []:
-        old.unlink()
     for path, content in generated["files"].items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    for folder in sorted((p for p in DATA_DIR.rglob("*") if p.is_dir()), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
-    subprocess.run(["rustfmt", "--edition", "2024", str(ZONES_RS)], check=True)
 
 
 def check(generated):
     """0 when the committed files are exactly what the script generates."""
-    with tempfile.TemporaryDirectory() as scratch:
-        formatted = Path(scratch) / "zones.rs"
-        formatted.write_bytes(generated["files"][ZONES_RS])
-        subprocess.run(["rustfmt", "--edition", "2024", str(formatted)], check=True)
-        expected = {**generated["files"], ZONES_RS: formatted.read_bytes()}
-    committed = set(DATA_DIR.rglob("*.bin")) if DATA_DIR.exists() else set()
-    stale = sorted(committed - set(expected))
-    differ = sorted(p for p, c in expected.items() if not p.exists() or p.read_bytes() != c)
-    for path in stale + differ:
+    differ = sorted(
+        p for p, c in generated["files"].items() if not p.exists() or p.read_bytes() != c
+    )
+    for path in differ:
         print(f"out of date: {path.relative_to(ROOT)}")
-    return 1 if stale or differ else 0
+    return 1 if differ else 0
 
 
 if __name__ == "__main__":

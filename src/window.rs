@@ -106,8 +106,6 @@ pub fn parse_time(s: &str) -> Result<TimeOfDay, WindowError> {
 /// accepted (`america/santiago`). Surrounding whitespace is ignored. Only the
 /// zones embedded in this build exist (see [`crate::tz`]).
 pub fn parse_zone(name: &str) -> Result<Zone, WindowError> {
-    // A zone whose embedded rules are damaged (a build defect that `tz`'s
-    // tests rule out) cannot be used either: the user is told so the same way.
     Zone::named(name.trim()).map_err(|_| WindowError::UnknownTimeZone {
         name: name.to_string(),
     })

@@ -9,13 +9,24 @@
 //! hours, the RFC 8536 extension), which moves the switch to another day or
 //! even another year; the arithmetic is in `i128` so that no `i64` instant
 //! overflows.
-
-use std::fmt;
+//!
+//! The embedded zones' rules are parsed at compile time (`PosixTz::from_footer`
+//! in the generated `tz::zones`): a lookup only evaluates them.
 
 use crate::civil::{civil_from_days, days_from_civil, is_leap_year};
 
 const HOUR: i32 = 3_600;
 const DAY: i128 = 86_400;
+
+/// `?` for `const fn`s, which cannot use it.
+macro_rules! try_const {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => return Err(error),
+        }
+    };
+}
 
 /// A parsed POSIX TZ string.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,7 +67,7 @@ enum RuleDay {
 
 /// What is wrong with a POSIX TZ string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PosixError {
+pub(crate) enum PosixError {
     /// A zone designation: 3 or more letters, or `<…>` around 3 or more of
     /// letters, digits, `+` and `-`.
     Designation,
@@ -71,46 +82,43 @@ pub enum PosixError {
     Trailing,
 }
 
-impl fmt::Display for PosixError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PosixError::Designation => "bad zone designation",
-            PosixError::Offset => "bad UTC offset",
-            PosixError::Switch => "bad daylight saving switch",
-            PosixError::MissingRule => "daylight saving time without a rule",
-            PosixError::Trailing => "unexpected text after the rule",
-        })
-    }
-}
-
-impl std::error::Error for PosixError {}
-
 impl PosixTz {
+    /// The rule of a TZif footer, for the generated tables (`tz::zones`):
+    /// there it is evaluated at compile time, so nothing is parsed at run
+    /// time and an invalid footer fails the build.
+    pub(crate) const fn from_footer(text: &str) -> PosixTz {
+        match PosixTz::parse(text) {
+            Ok(rule) => rule,
+            Err(_) => panic!("an invalid POSIX TZ footer"),
+        }
+    }
+
     /// Parses a TZ string such as `CET-1CEST,M3.5.0,M10.5.0/3` or `<-03>3`.
-    pub(crate) fn parse(text: &str) -> Result<PosixTz, PosixError> {
+    /// A `const fn` (hence the plain loops and matches) so that
+    /// [`PosixTz::from_footer`] runs at compile time.
+    pub(crate) const fn parse(text: &str) -> Result<PosixTz, PosixError> {
         let mut cursor = Cursor {
             bytes: text.as_bytes(),
             at: 0,
         };
-        cursor.designation()?;
-        let std = cursor.offset()?;
+        try_const!(cursor.designation());
+        let std = try_const!(cursor.offset());
         if cursor.done() {
             return Ok(PosixTz { std, dst: None });
         }
-        cursor.designation()?;
-        let offset = if matches!(cursor.peek(), Some(b',') | None) {
-            std + HOUR
-        } else {
-            cursor.offset()?
+        try_const!(cursor.designation());
+        let offset = match cursor.peek() {
+            Some(b',') | None => std + HOUR,
+            Some(_) => try_const!(cursor.offset()),
         };
         if !cursor.eat(b',') {
             return Err(PosixError::MissingRule);
         }
-        let start = cursor.switch()?;
+        let start = try_const!(cursor.switch());
         if !cursor.eat(b',') {
             return Err(PosixError::Switch);
         }
-        let end = cursor.switch()?;
+        let end = try_const!(cursor.switch());
         if !cursor.done() {
             return Err(PosixError::Trailing);
         }
@@ -224,47 +232,57 @@ impl RuleDay {
     }
 }
 
-/// A reading position in a TZ string.
+/// A reading position in a TZ string. Its methods are `const fn`s, for
+/// [`PosixTz::parse`].
 struct Cursor<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl Cursor<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+    const fn peek(&self) -> Option<u8> {
+        if self.at < self.bytes.len() {
+            Some(self.bytes[self.at])
+        } else {
+            None
+        }
     }
 
-    fn done(&self) -> bool {
+    const fn done(&self) -> bool {
         self.at == self.bytes.len()
     }
 
-    fn eat(&mut self, byte: u8) -> bool {
-        let found = self.peek() == Some(byte);
-        if found {
-            self.at += 1;
+    const fn eat(&mut self, byte: u8) -> bool {
+        match self.peek() {
+            Some(found) if found == byte => {
+                self.at += 1;
+                true
+            }
+            _ => false,
         }
-        found
     }
 
-    /// Skips bytes while `keep` holds; returns how many.
-    fn skip_while(&mut self, keep: impl Fn(u8) -> bool) -> usize {
-        let start = self.at;
-        while self.peek().is_some_and(&keep) {
-            self.at += 1;
-        }
-        self.at - start
-    }
-
-    fn designation(&mut self) -> Result<(), PosixError> {
+    const fn designation(&mut self) -> Result<(), PosixError> {
         let length = if self.eat(b'<') {
-            let length = self.skip_while(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-');
+            let start = self.at;
+            while let Some(b) = self.peek()
+                && (b.is_ascii_alphanumeric() || b == b'+' || b == b'-')
+            {
+                self.at += 1;
+            }
+            let length = self.at - start;
             if !self.eat(b'>') {
                 return Err(PosixError::Designation);
             }
             length
         } else {
-            self.skip_while(|b| b.is_ascii_alphabetic())
+            let start = self.at;
+            while let Some(b) = self.peek()
+                && b.is_ascii_alphabetic()
+            {
+                self.at += 1;
+            }
+            self.at - start
         };
         if length >= 3 {
             Ok(())
@@ -274,74 +292,109 @@ impl Cursor<'_> {
     }
 
     /// A decimal number of 1 to `max_digits` digits.
-    fn number(&mut self, max_digits: usize) -> Option<u32> {
+    const fn number(&mut self, max_digits: usize) -> Option<u32> {
         let start = self.at;
-        let digits = self.skip_while(|b| b.is_ascii_digit());
-        if digits == 0 || digits > max_digits {
-            return None;
+        let mut value = 0u32;
+        while let Some(digit @ b'0'..=b'9') = self.peek() {
+            // Saturating: a number of too many digits is refused below.
+            value = value
+                .saturating_mul(10)
+                .saturating_add((digit - b'0') as u32);
+            self.at += 1;
         }
-        let text = std::str::from_utf8(&self.bytes[start..self.at]).ok()?;
-        text.parse().ok()
+        let digits = self.at - start;
+        if digits == 0 || digits > max_digits {
+            None
+        } else {
+            Some(value)
+        }
     }
 
     /// `[+-]hh[:mm[:ss]]` with at most `max_hours` hours, in seconds.
-    fn signed_duration(&mut self, max_hours: u32) -> Option<i32> {
-        let negative = if self.eat(b'-') {
-            true
-        } else {
+    const fn signed_duration(&mut self, max_hours: u32) -> Option<i32> {
+        let negative = self.eat(b'-');
+        if !negative {
             self.eat(b'+');
-            false
-        };
-        let hours = self.number(3).filter(|&h| h <= max_hours)?;
-        let mut seconds = hours * 3_600;
-        for unit in [60, 1] {
-            if !self.eat(b':') {
-                break;
-            }
-            seconds += self.number(2).filter(|&v| v < 60)? * unit;
         }
-        let seconds = i32::try_from(seconds).ok()?;
+        let mut seconds = match self.number(3) {
+            Some(hours) if hours <= max_hours => hours * 3_600,
+            _ => return None,
+        };
+        if self.eat(b':') {
+            seconds += match self.number(2) {
+                Some(minutes) if minutes < 60 => minutes * 60,
+                _ => return None,
+            };
+            if self.eat(b':') {
+                seconds += match self.number(2) {
+                    Some(s) if s < 60 => s,
+                    _ => return None,
+                };
+            }
+        }
+        // At most 999 hours: fits.
+        let seconds = seconds as i32;
         Some(if negative { -seconds } else { seconds })
     }
 
     /// A UTC offset, returned east of UTC (POSIX writes it west).
-    fn offset(&mut self) -> Result<i32, PosixError> {
-        self.signed_duration(24)
-            .map(|west| -west)
-            .ok_or(PosixError::Offset)
+    const fn offset(&mut self) -> Result<i32, PosixError> {
+        match self.signed_duration(24) {
+            Some(west) => Ok(-west),
+            None => Err(PosixError::Offset),
+        }
     }
 
-    fn switch(&mut self) -> Result<Switch, PosixError> {
-        let day = self.rule_day().ok_or(PosixError::Switch)?;
+    const fn switch(&mut self) -> Result<Switch, PosixError> {
+        let Some(day) = self.rule_day() else {
+            return Err(PosixError::Switch);
+        };
         let time = if self.eat(b'/') {
-            self.signed_duration(167).ok_or(PosixError::Switch)?
+            match self.signed_duration(167) {
+                Some(time) => time,
+                None => return Err(PosixError::Switch),
+            }
         } else {
             2 * HOUR
         };
         Ok(Switch { day, time })
     }
 
-    fn rule_day(&mut self) -> Option<RuleDay> {
-        let in_range = |value: u32, range: std::ops::RangeInclusive<u32>| {
-            range.contains(&value).then_some(value)
-        };
+    const fn rule_day(&mut self) -> Option<RuleDay> {
         if self.eat(b'J') {
-            let n = in_range(self.number(3)?, 1..=365)?;
-            Some(RuleDay::NoLeap(n as u16))
+            match self.number(3) {
+                Some(n @ 1..=365) => Some(RuleDay::NoLeap(n as u16)),
+                _ => None,
+            }
         } else if self.eat(b'M') {
-            let month = in_range(self.number(2)?, 1..=12)?;
-            let week = self.eat(b'.').then(|| self.number(1))??;
-            let week = in_range(week, 1..=5)?;
-            let weekday = self.eat(b'.').then(|| self.number(1))??;
-            let weekday = in_range(weekday, 0..=6)?;
+            let month = match self.number(2) {
+                Some(month @ 1..=12) => month as u8,
+                _ => return None,
+            };
+            if !self.eat(b'.') {
+                return None;
+            }
+            let week = match self.number(1) {
+                Some(week @ 1..=5) => week as u8,
+                _ => return None,
+            };
+            if !self.eat(b'.') {
+                return None;
+            }
+            let weekday = match self.number(1) {
+                Some(weekday @ 0..=6) => weekday as u8,
+                _ => return None,
+            };
             Some(RuleDay::Month {
-                month: month as u8,
-                week: week as u8,
-                weekday: weekday as u8,
+                month,
+                week,
+                weekday,
             })
         } else {
-            let n = in_range(self.number(3)?, 0..=365)?;
-            Some(RuleDay::Ordinal(n as u16))
+            match self.number(3) {
+                Some(n @ 0..=365) => Some(RuleDay::Ordinal(n as u16)),
+                _ => None,
+            }
         }
     }
 }
@@ -484,6 +537,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The generated tables' rules are parsed in a const context, where the
+    /// panic of an invalid footer fails the build.
+    #[test]
+    fn footers_parse_in_const_context() {
+        const SANTIAGO: PosixTz = PosixTz::from_footer("<-04>4<-03>,M9.1.6/24,M4.1.6/24");
+        assert_eq!(SANTIAGO, tz("<-04>4<-03>,M9.1.6/24,M4.1.6/24"));
+        assert_eq!(SANTIAGO.offset_at(at("2026-07-01T12:00:00Z")), -4 * HOUR);
+    }
+
+    #[test]
+    #[should_panic(expected = "an invalid POSIX TZ footer")]
+    fn an_invalid_footer_panics() {
+        PosixTz::from_footer("<-04>4<-03>");
     }
 
     #[test]
