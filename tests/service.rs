@@ -448,6 +448,55 @@ async fn a_caller_past_its_share_of_slots_gets_503_with_retry_after() {
     assert_eq!(globex.status, 200, "{}", globex.text);
 }
 
+/// A request body whose bytes never come, as a client that trickles or
+/// stalls its upload sends it.
+struct StalledBody;
+
+impl hyper::body::Body for StalledBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_request_body_holds_no_instance_slot() {
+    let f = fixture_with(Limits {
+        tenant_slots: 1,
+        slot_wait: Duration::from_millis(100),
+        ..Limits::default()
+    });
+    let stalled = http::Request::post("http://siptel-sms.test/v1/send")
+        .header("authorization", format!("Bearer {ACME_TOKEN}"))
+        .header("content-length", "1000")
+        .body(StalledBody)
+        .unwrap();
+    let check = async {
+        // Well after the stalled request has arrived.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let body = json!({ "config": config(&f.stub) });
+        f.post("/v1/check", body).await
+    };
+    let stalled = tokio::time::timeout(Duration::from_secs(2), f.service.handle(stalled));
+    let (stalled, check) = tokio::join!(stalled, check);
+    // The same tenant, whose share is one slot, is served at once: the
+    // stalled body is waited for outside the sandbox.
+    assert_eq!(check.status, 200, "{}", check.text);
+    assert!(stalled.is_err(), "the stalled request is still being read");
+    assert!(
+        f.finished
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|done| done.path == "/v1/check")
+    );
+}
+
 #[tokio::test]
 async fn the_sandbox_reports_each_request_with_nothing_refused() {
     let f = fixture();

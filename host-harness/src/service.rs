@@ -44,6 +44,11 @@ pub type ResponseBody = UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
 /// must not hold connections open for free).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Longest a client may take to send a request's body once its head is in.
+/// The body is read before the request takes an instance slot, so a client
+/// that trickles its body holds a connection, never a slot.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How one request ended, for [`SiptelSmsService::on_finished`]: its method
 /// and path, and the sandbox's observations (guest output scrubbed of the
 /// host's keys, refused egress) or the host error that ended it.
@@ -153,7 +158,14 @@ impl SiptelSmsService {
         };
         let method = parts.method.to_string();
         let path = parts.uri.path().to_owned();
-        let request = http::Request::from_parts(parts, body);
+        let body = match read_body(body).await {
+            Ok(body) => body,
+            Err(answer) => return host_answer(answer),
+        };
+        parts
+            .headers
+            .insert(http::header::CONTENT_LENGTH, body.len().into());
+        let request = http::Request::from_parts(parts, Full::new(body));
 
         let ticket = match self.sandbox.admit(kind, tenant.as_deref()).await {
             Ok(ticket) => ticket,
@@ -327,6 +339,52 @@ fn failure_answer(error: &HostError) -> http::Response<ResponseBody> {
             .insert("retry-after", http::HeaderValue::from_static("1"));
     }
     response
+}
+
+/// A request's body, read within [`BODY_READ_TIMEOUT`]: whole, or its first
+/// `MAX_BODY_BYTES + 1` bytes (enough for the component to answer 413, the
+/// rest is not read).
+async fn read_body<B>(body: B) -> Result<Bytes, api::Response>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
+    let limit = siptel_sms_service::body::MAX_BODY_BYTES + 1;
+    let read = async {
+        let mut body = std::pin::pin!(body);
+        let mut bytes = Vec::new();
+        while bytes.len() < limit {
+            match body.frame().await {
+                None => break,
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        bytes.extend_from_slice(data);
+                    }
+                }
+                Some(Err(_)) => {
+                    return Err(api::error(
+                        400,
+                        "bad-request",
+                        "the request's body could not be read",
+                    ));
+                }
+            }
+        }
+        bytes.truncate(limit);
+        Ok(Bytes::from(bytes))
+    };
+    tokio::time::timeout(BODY_READ_TIMEOUT, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(api::error(
+                408,
+                "body-timeout",
+                &format!(
+                    "the request's body took longer than {} s to arrive",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
+            ))
+        })
 }
 
 /// An answer of the host's own, as JSON.
