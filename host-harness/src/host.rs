@@ -33,9 +33,9 @@ pub struct SiptelSms {
 }
 
 impl SiptelSms {
-    /// Loads the component that `build.rs` built from this workspace.
+    /// Loads the component embedded in this crate ([`crate::ACTION_WASM`]).
     pub fn builtin(options: HostOptions) -> Result<Self, HostError> {
-        Self::from_file(crate::BUILTIN_WASM, options)
+        Self::from_bytes(crate::ACTION_WASM, options)
     }
 
     /// Loads a component from a `.wasm` file.

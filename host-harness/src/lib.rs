@@ -38,20 +38,32 @@ mod redact;
 mod sandbox;
 mod secrets;
 mod service;
+pub mod wire;
 
 pub use callers::{Caller, CallerError, MIN_TOKEN_BYTES};
 pub use error::{Called, Failed, HostError, LoadError};
 pub use host::SiptelSms;
-pub use options::{CallOptions, HostOptions, Limits};
+pub use options::{CallOptions, HostOptions, Limits, default_compile_cache};
 pub use redact::REDACTED;
 pub use service::{Finished, ResponseBody, SiptelSmsService};
 
-/// Path of the guest component built by `build.rs` (release profile).
+/// The action component `build.rs` built from this workspace, embedded, so
+/// a binary (or a Python or Node package) that links this crate runs from
+/// any path with no `.wasm` beside it. [`SiptelSms::builtin`] loads it.
+pub static ACTION_WASM: &[u8] = include_bytes!(env!("SIPTEL_SMS_WASM"));
+
+/// The service component `build.rs` built from `service/` (the same guest
+/// code exporting `wasi:http/incoming-handler`), embedded; see
+/// [`SiptelSmsService::builtin`].
+pub static SERVICE_WASM: &[u8] = include_bytes!(env!("SIPTEL_SMS_SERVICE_WASM"));
+
+/// Where `build.rs` wrote [`ACTION_WASM`] at build time: for tools that read
+/// the file (tests, benchmarks, jco), never for loading at run time (the
+/// path does not travel with the binary).
 pub const BUILTIN_WASM: &str = env!("SIPTEL_SMS_WASM");
 
-/// Path of the service component built by `build.rs` from `service/`: the
-/// same guest code exporting `wasi:http/incoming-handler` (see
-/// [`SiptelSmsService`]).
+/// Where `build.rs` wrote [`SERVICE_WASM`] at build time (see
+/// [`BUILTIN_WASM`]).
 pub const BUILTIN_SERVICE_WASM: &str = env!("SIPTEL_SMS_SERVICE_WASM");
 
 /// Path of the test-only `sandbox-probe` component (`test-components/`), a

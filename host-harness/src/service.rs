@@ -70,9 +70,10 @@ pub struct SiptelSmsService {
 }
 
 impl SiptelSmsService {
-    /// Loads the service component that `build.rs` built from `service/`.
+    /// Loads the service component embedded in this crate
+    /// ([`crate::SERVICE_WASM`]).
     pub fn builtin(options: HostOptions, callers: Vec<Caller>) -> Result<Self, HostError> {
-        Self::from_file(crate::BUILTIN_SERVICE_WASM, options, callers)
+        Self::from_bytes(crate::SERVICE_WASM, options, callers)
     }
 
     /// Loads a service component from a `.wasm` file.
