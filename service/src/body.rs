@@ -129,17 +129,8 @@ pub fn read(bytes: &[u8], parts: Parts) -> Result<CallInput, Vec<BodyProblem>> {
         },
     }
     if let Some(entities) = object.remove("entities").filter(|_| parts.entities) {
-        match part::<BTreeMap<String, String>>("entities", entities) {
-            Ok(map) => {
-                input.entities = map
-                    .into_iter()
-                    .map(|(name, value)| Entity {
-                        name,
-                        value,
-                        kind: None,
-                    })
-                    .collect();
-            }
+        match read_entities(entities) {
+            Ok(entities) => input.entities = entities,
             Err(problem) => problems.push(problem),
         }
     }
@@ -160,9 +151,27 @@ pub fn read(bytes: &[u8], parts: Parts) -> Result<CallInput, Vec<BodyProblem>> {
     }
 }
 
+/// Entities: an object of name to value, or a list of `{name, value, kind?}`
+/// objects (the WIT `entity` records, which can carry a `kind`).
+fn read_entities(value: Value) -> Result<Vec<Entity>, BodyProblem> {
+    if value.is_array() {
+        return typed("entities", value);
+    }
+    let map = part::<BTreeMap<String, String>>("entities", value)?;
+    Ok(map
+        .into_iter()
+        .map(|(name, value)| Entity {
+            name,
+            value,
+            kind: None,
+        })
+        .collect())
+}
+
 /// One part, which must be an object (serde would read an array as a
-/// record's fields by position, which nobody means).
-fn part<T: DeserializeOwned>(name: &str, value: Value) -> Result<T, BodyProblem> {
+/// record's fields by position, which nobody means), read as a `T`; a
+/// problem names the JSON path under `name` of what does not fit.
+pub fn part<T: DeserializeOwned>(name: &str, value: Value) -> Result<T, BodyProblem> {
     if !value.is_object() {
         return Err(BodyProblem::new(
             name,
@@ -170,12 +179,17 @@ fn part<T: DeserializeOwned>(name: &str, value: Value) -> Result<T, BodyProblem>
             format!("{name} must be a JSON object"),
         ));
     }
+    typed(name, value)
+}
+
+/// `value` read as a `T`, a problem naming the JSON path under `name`.
+fn typed<T: DeserializeOwned>(name: &str, value: Value) -> Result<T, BodyProblem> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let field = if path == "." {
-            name.to_owned()
-        } else {
-            format!("{name}.{path}")
+        let field = match path.as_str() {
+            "." => name.to_owned(),
+            index if index.starts_with('[') => format!("{name}{index}"),
+            path => format!("{name}.{path}"),
         };
         let message = error.into_inner().to_string();
         BodyProblem::new(field, code_of(&message), message)
@@ -265,6 +279,18 @@ mod tests {
                 ("at".to_owned(), "unknown-field"),
                 ("entities".to_owned(), "unknown-field")
             ]
+        );
+    }
+
+    #[test]
+    fn entities_may_be_a_list_of_records_with_a_kind() {
+        let body = br#"{"config": {}, "entities": [{"name": "phone", "value": "+56 9 8765 4321", "kind": "phone"}]}"#;
+        let input = read(body, Parts::CONFIG_ENTITIES).unwrap();
+        assert_eq!(input.entities[0].kind.as_deref(), Some("phone"));
+        let body = br#"{"config": {}, "entities": [{"name": "phone"}]}"#;
+        assert_eq!(
+            codes(read(body, Parts::CONFIG_ENTITIES)),
+            [("entities[0]".to_owned(), "missing-field")]
         );
     }
 
