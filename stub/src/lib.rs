@@ -264,6 +264,28 @@ impl StubSiptel {
         self.shared.lock().script.extend(answers);
     }
 
+    /// Queues answers written as the control API's `POST /_stub/script`
+    /// takes them (a JSON array of `{status, headers, body, delay_ms,
+    /// cut_after, stall_after}` or `{drop, delay_ms}`), so a test written as
+    /// data scripts the stub the same way from every language.
+    pub fn script_json(&self, entries: &[u8]) -> Result<(), String> {
+        let answers = script::parse_script(entries)?;
+        self.script(answers);
+        Ok(())
+    }
+
+    /// Every request received so far as the control API's `GET
+    /// /_stub/requests` lists them (`{method, path, headers, body,
+    /// answered_status, received_ms}`).
+    pub fn requests_json(&self) -> Vec<Value> {
+        let state = self.shared.lock();
+        state
+            .requests
+            .iter()
+            .map(|(_, r)| control::request_json(r, self.shared.started))
+            .collect()
+    }
+
     /// Scripted answers not yet taken.
     pub fn pending_script(&self) -> usize {
         self.shared.lock().script.len()
