@@ -1,0 +1,1 @@
+//! The Node package's native addon: the Rust host behind async functions.
