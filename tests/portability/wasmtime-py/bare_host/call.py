@@ -1,36 +1,40 @@
-"""The state of one call's sandbox: its deadline, resource table and output.
+"""The state of one call: its resource table, captured output and hang guard.
 
 Every call gets a fresh :class:`CallState` (and a fresh wasmtime ``Store``).
-The host functions of :mod:`siptel_sms.imports` find it through
-:data:`CURRENT`, a context variable, so concurrent calls on several threads
-never see each other's state.
+The host functions of :mod:`bare_host.imports` find it through
+:data:`CURRENT`, a context variable.
+
+This is not a sandbox: the table has no cap, output is kept whole, and
+``hang_guard`` only stops a test from waiting forever on a guest that waits
+on nothing that can happen (it is not a deadline a tenant could rely on).
 """
 
 from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Callable
 from typing import Any
 
-from .errors import CallTimeout, Trap
 
-#: Most resource handles (streams, requests, pollables ...) one call may hold.
-#: The action needs a few dozen; the cap bounds host memory a guest can pin.
-MAX_RESOURCES = 4096
+class Trap(Exception):
+    """The host refuses what the guest asked (a WASI misuse): the guest traps."""
+
+
+class Hung(Exception):
+    """The guest waited past the runner's hang guard."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the guest waited more than {seconds} s (the runner's hang guard)")
 
 
 class ResourceTable:
     """The host objects a guest holds handles to, by representation number."""
 
-    def __init__(self, limit: int = MAX_RESOURCES) -> None:
+    def __init__(self) -> None:
         self._items: dict[int, Any] = {}
         self._next = 1
-        self._limit = limit
 
     def push(self, item: Any) -> int:
-        if len(self._items) >= self._limit:
-            raise Trap(f"the guest holds more than {self._limit} resources")
         rep = self._next
         self._next += 1
         self._items[rep] = item
@@ -50,50 +54,37 @@ class ResourceTable:
 
 
 class Output:
-    """A capped, in-memory sink for guest stdout or stderr. Past the cap the
-    stream is closed to the guest (its writes fail); the call goes on."""
+    """An in-memory sink for guest stdout or stderr, kept whole."""
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self) -> None:
         self.data = bytearray()
-        self.cap = cap
-
-    def room(self) -> int:
-        return max(0, self.cap - len(self.data))
 
     def write(self, chunk: bytes) -> bool:
-        """Appends what fits; ``False`` when the cap cut ``chunk``."""
-        fits = chunk[: self.room()]
-        self.data += fits
-        return len(fits) == len(chunk)
+        self.data += chunk
+        return True
+
+    def room(self) -> int:
+        return 1 << 16
 
     def text(self) -> str:
         return self.data.decode("utf-8", "replace")
 
 
 class CallState:
-    """One call: deadline (monotonic seconds), wall clock, table, outputs,
-    egress, and the first exception a host function raised."""
+    """One call: table, outputs, the hang guard (monotonic seconds) and the
+    first exception a host function raised."""
 
-    def __init__(
-        self,
-        *,
-        timeout: float,
-        output_bytes: int,
-        egress: Any,
-        wall_clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
-        self.wall_clock = wall_clock
+    def __init__(self, *, hang_guard: float) -> None:
+        self.hang_guard = hang_guard
+        self.deadline = time.monotonic() + hang_guard
         self.table = ResourceTable()
-        self.stdout = Output(output_bytes)
-        self.stderr = Output(output_bytes)
-        self.egress = egress
+        self.stdout = Output()
+        self.stderr = Output()
         self.failure: BaseException | None = None
 
     def check_deadline(self) -> None:
         if time.monotonic() >= self.deadline:
-            raise CallTimeout(self.timeout)
+            raise Hung(self.hang_guard)
 
     def record(self, error: BaseException) -> None:
         """Keeps the first exception of a host function (later ones follow from it)."""
@@ -108,5 +99,5 @@ class CallState:
                 close()
 
 
-#: The call running on this thread (or task), for the host functions.
-CURRENT: contextvars.ContextVar[CallState] = contextvars.ContextVar("siptel_sms_call")
+#: The call running on this thread, for the host functions.
+CURRENT: contextvars.ContextVar[CallState] = contextvars.ContextVar("bare_host_call")

@@ -1,15 +1,15 @@
-"""Linking the Python WASI of :mod:`siptel_sms.wasi` into a component linker.
+"""Linking the Python WASI of :mod:`bare_host.wasi` into a component linker,
+through wasmtime-py's public API only.
 
 The component's own import types drive the linking: for every interface it
-imports that :data:`~siptel_sms.wasi.INTERFACES` implements, each resource
+imports that :data:`~bare_host.wasi.INTERFACES` implements, each resource
 and function it names is defined, with the conversions of
-:mod:`siptel_sms.values` built from its signature. Anything else it imports
-is defined to trap, so a component never links against ambient authority.
+:mod:`bare_host.values` built from its signature. Anything else it imports
+is defined to trap.
 
 A host function's exception is kept in the call's
-:class:`~siptel_sms.call.CallState` (the first one) and the guest traps with
-a ``WasmtimeError``; the call then raises what was kept. Nothing unwinds
-into C (see :mod:`siptel_sms.native`).
+:class:`~bare_host.call.CallState` (the first one) and the guest traps with
+a ``WasmtimeError``; the call then raises what was kept.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 from wasmtime import Engine, WasmtimeError
 from wasmtime import component as wc
 
-from . import native
 from .call import CURRENT, CallState
 from .values import Resources, Signature
 from .wasi import INTERFACES
@@ -101,9 +100,7 @@ def link(engine: Engine, component: wc.Component) -> wc.Linker:
                         type_id = type_ids.setdefault(cls, len(type_ids) + 1)
                         instance.add_resource(item_name, wc.ResourceType.host(type_id), _drop)
                     elif isinstance(ty, wc.FuncType) and item_name in interface.functions:
-                        signature = Signature(ty)
                         implementation = interface.functions[item_name]
-                        function = _host_function(item_name, implementation, signature, type_ids)
-                        native.define_function(instance, item_name, signature.native, function)
+                        instance.add_func(item_name, _host_function(item_name, implementation, Signature(ty), type_ids))
     linker.define_unknown_imports_as_traps(component)
     return linker

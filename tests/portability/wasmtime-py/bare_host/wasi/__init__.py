@@ -1,8 +1,9 @@
 """The WASI 0.2 interfaces the action imports, implemented in Python.
 
-The component reaches the outside world only through these; none of
-wasmtime-py's own WASI is linked, so this package decides every effect a
-call may have.
+This is an independent WASI 0.2 implementation (wasmtime-py's own WASI,
+``Linker.add_wasip2``/``add_wasi_http``, is wasmtime's Rust code, the same
+the Rust host runs), so a component that runs here does not depend on
+wasmtime's WASI.
 """
 
 from .http import INTERFACES as _HTTP

@@ -1,19 +1,19 @@
 """``wasi:http`` (types and outgoing-handler) implemented in Python.
 
-wasmtime-py's own ``wasi:http`` has no send-request hook, so this host
-brings its own, where the egress policy sits (:mod:`siptel_sms.egress`).
-HTTP/1.1 is spoken with h11 (a sans-I/O parser) over plain or TLS sockets
-from the host's keep-alive pool, and driven from :func:`~.io.poll`:
+HTTP/1.1 is spoken with h11 (a sans-I/O parser) over a new plain or TLS
+socket per request (no keep-alive pool), driven from :func:`~.io.poll`:
 
-* ``handle`` checks the policy and answers at once; nothing is sent yet.
-* The first time the guest waits on the response, the exchange connects
-  (or reuses an idle connection), sends the request (the body is buffered:
-  the guest finishes it before waiting) and reads until the head arrives.
+* ``handle`` answers at once; nothing is sent yet. Every request goes where
+  the guest aims it, with the headers it set: there is no egress policy
+  and no secret substitution here (trusted, single-tenant use only).
+* The first time the guest waits on the response, the exchange connects,
+  sends the request (the body is buffered: the guest finishes it before
+  waiting) and reads until the head arrives.
 * The body is read as the guest reads it, at most 64 KiB ahead.
 
 Every blocking step is bounded by the request's own timeouts
 (``request-options``), the earliest timer the guest waits on, and the call's
-deadline. Receiving is resumable, so a guest timer firing first loses
+hang guard. Receiving is resumable, so a guest timer firing first loses
 nothing; connecting and sending are not, so an exchange whose connect or
 send a guest timer cuts short fails as ``connection-timeout``.
 """
@@ -24,18 +24,16 @@ import re
 import socket
 import ssl
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import h11
 
 from ..call import CallState
-from ..egress import Authority
 from ..values import Case, Err, Ok
 from .interface import Interface
 from .io import InputStream, OutputStream, Pollable
 
-#: Largest request body a guest may write.
-MAX_REQUEST_BODY = 1 << 20
 #: Most response bytes read ahead of the guest, and read per ``recv``.
 READ_AHEAD = 64 << 10
 
@@ -155,7 +153,7 @@ def _timeout_setter(attribute: str) -> Any:
 
 
 class OutgoingBody:
-    """A request body, buffered whole (at most :data:`MAX_REQUEST_BODY`)."""
+    """A request body, buffered whole."""
 
     def __init__(self) -> None:
         self.data = bytearray()
@@ -164,8 +162,6 @@ class OutgoingBody:
         self.dropped = False
 
     def _sink(self, chunk: bytes) -> bool:
-        if len(self.data) + len(chunk) > MAX_REQUEST_BODY:
-            return False
         self.data += chunk
         return True
 
@@ -173,7 +169,7 @@ class OutgoingBody:
         if self.stream_taken:
             return Err(None)
         self.stream_taken = True
-        return Ok(OutputStream(self._sink, lambda: MAX_REQUEST_BODY - len(self.data)))
+        return Ok(OutputStream(self._sink, lambda: READ_AHEAD))
 
     def close(self) -> None:
         # Dropped by the guest: unless finished, the request must not go out.
@@ -202,6 +198,39 @@ def _classify(error: BaseException) -> Case:
     return Case("internal-error", f"{type(error).__name__}: {error}")
 
 
+@dataclass(frozen=True)
+class Authority:
+    """Where a request goes: the scheme, host and port."""
+
+    https: bool
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, https: bool, authority: str) -> Authority:
+        """``host[:port]`` (``[v6]:port`` too), the scheme's port by default."""
+        if authority.startswith("["):
+            host, _, rest = authority[1:].partition("]")
+            port = rest.removeprefix(":")
+        else:
+            host, _, port = authority.partition(":")
+        if port and not port.isdigit():
+            raise ValueError(f"not a port: {port!r}")
+        return cls(https, host, int(port) if port else 443 if https else 80)
+
+    def connect(self, timeout: float) -> socket.socket:
+        """A new connection (TLS with the system's roots for https)."""
+        sock = socket.create_connection((self.host, self.port), timeout=max(timeout, 0.001))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.https:
+            try:
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+            except BaseException:
+                sock.close()
+                raise
+        return sock
+
+
 class Exchange:
     """One request and its response on one connection, driven by ``poll``.
 
@@ -219,7 +248,6 @@ class Exchange:
         options: RequestOptions | None,
     ) -> None:
         self.call = call
-        self.pool = call.egress.pool
         self.target = target
         self.request = request
         self.headers = headers
@@ -261,16 +289,14 @@ class Exchange:
             self._fail(_classify(error))
 
     def _send(self, until: float) -> None:
-        sock = self.pool.take(self.target)
-        if sock is None:
-            limit = until
-            if self.options.connect is not None:
-                limit = min(limit, time.monotonic() + self.options.connect)
-            try:
-                sock = self.pool.connect(self.target, limit - time.monotonic())
-            except TimeoutError:
-                self._fail(Case("connection-timeout"))
-                return
+        limit = until
+        if self.options.connect is not None:
+            limit = min(limit, time.monotonic() + self.options.connect)
+        try:
+            sock = self.target.connect(limit - time.monotonic())
+        except TimeoutError:
+            self._fail(Case("connection-timeout"))
+            return
         self.sock = sock
         body = bytes(self.request.body.data) if self.request.body is not None else b""
         headers = [(b"Host", (self.request.authority or "").encode())]
@@ -347,14 +373,7 @@ class Exchange:
             self.error = code
 
     def _release(self) -> None:
-        sock, self.sock = self.sock, None
-        if sock is None:
-            return
-        clean = self.parser.our_state is h11.DONE and self.parser.their_state is h11.DONE
-        if clean and not self.parser.trailing_data[0]:
-            self.pool.give(self.target, sock)
-        else:
-            sock.close()
+        self._close_socket()
 
     def _close_socket(self) -> None:
         sock, self.sock = self.sock, None
@@ -455,11 +474,11 @@ def _handle(call: CallState, request: OutgoingRequest, options: RequestOptions |
         return Err(Case("HTTP-request-URI-invalid"))
     if scheme.tag not in ("HTTP", "HTTPS"):
         return Err(Case("HTTP-protocol-error"))
-    target = Authority.parse(scheme.tag == "HTTPS", request.authority)
-    headers = call.egress.admit(target, request.path, request.headers.entries)
-    if headers is None:
-        return Err(Case("HTTP-request-denied"))
-    return Ok(FutureIncomingResponse(Exchange(call, target, request, headers, options)))
+    try:
+        target = Authority.parse(scheme.tag == "HTTPS", request.authority)
+    except ValueError:
+        return Err(Case("HTTP-request-URI-invalid"))
+    return Ok(FutureIncomingResponse(Exchange(call, target, request, list(request.headers.entries), options)))
 
 
 def _response_headers(call: CallState, response: IncomingResponse) -> Fields:

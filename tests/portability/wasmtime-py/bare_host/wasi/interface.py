@@ -12,10 +12,10 @@ class Interface:
     """The resources an interface defines (WIT name -> Python class) and its
     functions (WIT name, e.g. ``[method]pollable.block`` -> implementation).
 
-    An implementation takes the call's :class:`~siptel_sms.call.CallState`
+    An implementation takes the call's :class:`~bare_host.call.CallState`
     first, then the WIT parameters as plain values (resources as the Python
     objects the guest holds handles to), and returns the plain result (see
-    :mod:`siptel_sms.values`). Only resources an interface *defines* are
+    :mod:`bare_host.values`). Only resources an interface *defines* are
     listed; those it ``use``s belong to their own interface.
     """
 

@@ -1,11 +1,9 @@
 """``wasi:io`` (poll, error, streams) implemented in Python.
 
 There is no event loop: :func:`poll` drives the one I/O source it waits on
-(an HTTP exchange, see :mod:`siptel_sms.wasi.http`) in the calling thread,
+(an HTTP exchange, see :mod:`bare_host.wasi.http`) in the calling thread,
 blocking at most until the earliest timer among the pollables or the call's
-deadline, whichever comes first. A guest that computes never blocks here; a
-guest that waits can never wait past its call's deadline
-(:class:`~siptel_sms.errors.CallTimeout`).
+hang guard, whichever comes first (:class:`~bare_host.call.Hung`).
 """
 
 from __future__ import annotations
@@ -14,8 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from ..call import CallState
-from ..errors import Trap
+from ..call import CallState, Trap
 from ..values import Case, Err, Ok
 from .interface import Interface
 

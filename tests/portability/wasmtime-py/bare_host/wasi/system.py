@@ -1,9 +1,8 @@
 """``wasi:clocks``, ``wasi:random`` and ``wasi:cli`` implemented in Python.
 
-The guest gets no ambient authority: an empty environment and argument
-list, stdin at end of file, stdout and stderr into the call's capped
-buffers, no terminal. Its wall clock is the call's (real time, or a chosen
-start that then advances in real time).
+The least a WASI 0.2 host gives: an empty environment and argument list,
+stdin at end of file, stdout and stderr into the call's buffers, no
+terminal, the real clocks, and the operating system's randomness.
 """
 
 from __future__ import annotations
@@ -11,17 +10,12 @@ from __future__ import annotations
 import secrets
 import time
 
-from ..call import CallState
-from ..errors import Trap
+from ..call import CallState, Trap
 from .interface import Interface
 from .io import Closed, InputStream, OutputStream, Pollable
 
-#: Largest ``get-random-bytes`` request served.
-MAX_RANDOM_BYTES = 64 << 10
-
-
 def _wall_now(call: CallState) -> dict[str, int]:
-    nanos = int(call.wall_clock() * 1e9)
+    nanos = time.time_ns()
     return {"seconds": nanos // 1_000_000_000, "nanoseconds": nanos % 1_000_000_000}
 
 
@@ -31,12 +25,6 @@ def _subscribe_duration(call: CallState, nanos: int) -> Pollable:
 
 def _subscribe_instant(call: CallState, instant: int) -> Pollable:
     return Pollable.timer(instant / 1e9)
-
-
-def _random_bytes(call: CallState, length: int) -> bytes:
-    if length > MAX_RANDOM_BYTES:
-        raise Trap(f"get-random-bytes of {length} bytes (at most {MAX_RANDOM_BYTES})")
-    return secrets.token_bytes(length)
 
 
 def _exit(call: CallState, status: object) -> None:
@@ -69,7 +57,7 @@ INTERFACES = {
     "wasi:random/random": Interface(
         functions={
             "get-random-u64": lambda call: secrets.randbits(64),
-            "get-random-bytes": _random_bytes,
+            "get-random-bytes": lambda call, length: secrets.token_bytes(length),
         }
     ),
     "wasi:cli/environment": Interface(
