@@ -1,4 +1,4 @@
-"""The component loaded once and the stub Siptel (the Rust CLI's
+"""The component loaded once per WASI implementation and the stub Siptel (the Rust CLI's
 ``siptel-sms stub --port 0``, a child process) for the session.
 
 Paths come from the environment that scripts/test-portability-python.sh
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bare_host import BareComponent
+from bare_host import WASIS, BareComponent
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -108,8 +108,10 @@ def stub(stub_process: Stub) -> Stub:
     return stub_process
 
 
-@pytest.fixture(scope="session")
-def component() -> BareComponent:
+@pytest.fixture(scope="session", params=WASIS)
+def component(request: pytest.FixtureRequest) -> BareComponent:
+    """The component with the Python WASI shim (``shim``) or wasmtime-py's
+    own WASI (``wasmtime``): every test that takes it runs with both."""
     if not WASM.exists():
         raise RuntimeError(f"{WASM} is missing: run `cargo build -p siptel-sms-host` or set SIPTEL_SMS_WASM")
-    return BareComponent(WASM, "siptel:sms/action")
+    return BareComponent(WASM, "siptel:sms/action", wasi=request.param)

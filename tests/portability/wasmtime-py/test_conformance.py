@@ -1,5 +1,6 @@
 """tests/conformance/cases.json through the bare component on wasmtime-py:
-a port of the Rust runner (tests/conformance.rs), one test per case.
+a port of the Rust runner (tests/conformance.rs), one test per case and
+WASI implementation (``test_case[shim-<name>]``, ``test_case[wasmtime-<name>]``).
 
 For each case: reset the stub, queue the case's ``script`` (``@repeat``
 strings written out), build the config from ``base-config`` with the case's
@@ -22,9 +23,10 @@ FILE = json.loads(CASES.read_text())
 BASE: dict[str, Any] = FILE["base-config"]
 BY_NAME: dict[str, dict[str, Any]] = {case["name"]: case for case in FILE["cases"]}
 
-#: Cases this path cannot run, with the reason (none today). A skipped case
-#: is reported by pytest (``-ra``), never dropped silently.
-SKIPS: dict[str, str] = {}
+#: Cases a WASI implementation cannot run, by (wasi, name), with the reason
+#: (none today). A skipped case is reported by pytest (``-ra``), never
+#: dropped silently.
+SKIPS: dict[tuple[str, str], str] = {}
 
 
 def test_the_file_has_its_cases() -> None:
@@ -34,8 +36,8 @@ def test_the_file_has_its_cases() -> None:
 
 @pytest.mark.parametrize("name", list(BY_NAME))
 def test_case(name: str, stub: Stub, component: BareComponent) -> None:
-    if name in SKIPS:
-        pytest.skip(SKIPS[name])
+    if (component.wasi, name) in SKIPS:
+        pytest.skip(SKIPS[component.wasi, name])
     case = BY_NAME[name]
     if "script" in case:
         stub.script(expand(case["script"]))

@@ -1,4 +1,11 @@
-"""The action component on wasmtime-py with the Python WASI of :mod:`bare_host.wasi`.
+"""The action component on wasmtime-py, with one of two WASI 0.2 implementations:
+
+* ``"shim"``: the Python WASI of :mod:`bare_host.wasi` (io, clocks, random,
+  cli stubs, wasi:http on h11), an implementation independent of wasmtime's;
+* ``"wasmtime"``: wasmtime-py's own (``Linker.add_wasip2``,
+  ``add_wasi_http``: wasmtime's Rust WASI behind its C API), through the
+  public API only, with an empty ``WasiConfig`` (no environment, arguments,
+  files or inherited stdio).
 
 A portability proof, not a host to deploy: one engine, a fresh ``Store`` and
 instance per call, WASI and nothing else. There is no sandbox policy here (no
@@ -12,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from wasmtime import Engine, Store, WasmtimeError
+from wasmtime import Config, Engine, Store, WasiConfig, WasmtimeError
 from wasmtime import component as wc
 
 from .call import CURRENT, CallState, Hung, Trap
@@ -20,7 +27,10 @@ from .imports import link
 from .native import engine_config
 from .values import NO_RESOURCES, Signature
 
-__all__ = ["BareComponent", "CallFailed", "Hung", "Trap"]
+__all__ = ["BareComponent", "CallFailed", "Hung", "Trap", "WASIS"]
+
+#: The WASI implementations a :class:`BareComponent` can link.
+WASIS = ("shim", "wasmtime")
 
 #: Seconds a call may run before the runner gives up on it (a test guard).
 HANG_GUARD = 60.0
@@ -37,10 +47,23 @@ class CallFailed(Exception):
 class BareComponent:
     """A compiled component, its linker and the functions of one exported interface."""
 
-    def __init__(self, wasm: str | os.PathLike[str], interface: str) -> None:
-        self.engine = Engine(engine_config())
+    def __init__(self, wasm: str | os.PathLike[str], interface: str, wasi: str = "shim") -> None:
+        if wasi not in WASIS:
+            raise ValueError(f"wasi is one of {WASIS}, not {wasi!r}")
+        self.wasi = wasi
+        if wasi == "shim":
+            self.engine = Engine(engine_config())
+        else:
+            config = Config()
+            config.wasm_component_model = True
+            self.engine = Engine(config)
         self.component = wc.Component.from_file(self.engine, os.fspath(wasm))
-        self.linker = link(self.engine, self.component)
+        if wasi == "shim":
+            self.linker = link(self.engine, self.component)
+        else:
+            self.linker = wc.Linker(self.engine)
+            self.linker.add_wasip2()
+            self.linker.add_wasi_http()
         self.exports = self._find_exports(interface)
 
     def _find_exports(self, interface: str) -> dict[str, tuple[Any, Signature]]:
@@ -67,6 +90,9 @@ class BareComponent:
         ]
         call = CallState(hang_guard=HANG_GUARD)
         store = Store(self.engine)
+        if self.wasi == "wasmtime":
+            store.set_wasi(WasiConfig())
+            store.set_wasi_http()
         token = CURRENT.set(call)
         try:
             instance = self.linker.instantiate(store, self.component)
