@@ -218,8 +218,8 @@ impl Explain for ConfigError {
                 .into(),
             ConfigError::CampaignName => lang
                 .pick(
-                    "El nombre de la campaña debe tener de 1 a 100 caracteres, en una línea.",
-                    "The campaign name must be 1 to 100 characters on one line.",
+                    "El nombre de la campaña debe tener de 1 a 100 caracteres, en una línea, sin / ni \\, y no ser solo puntos.",
+                    "The campaign name must be 1 to 100 characters on one line, without / or \\, and not only dots.",
                 )
                 .into(),
             ConfigError::VariableName { name } => match (lang, text::quote(name)) {
@@ -707,7 +707,7 @@ impl<'a> Validator<'a> {
         let resolved = self.resolve(FieldId::Campaign, raw);
         let name = self.checked(FieldId::Campaign, resolved, |s| {
             let s = s.trim();
-            if !s.is_empty() && text::check_line(s).is_empty() {
+            if is_campaign_name(s) {
                 Ok(s.to_string())
             } else {
                 Err(ConfigError::CampaignName)
@@ -767,6 +767,18 @@ impl<'a> Validator<'a> {
         let name = name?;
         complete.then_some(Content::Campaign { name, variables })
     }
+}
+
+/// Whether `name` can name a campaign: one readable line that is one URL
+/// path segment wherever it goes. Dots alone (`.`, `..`) would be a dot
+/// segment once a proxy or Siptel decodes `%2E` (RFC 3986 normalises
+/// `/campaigns/%2E%2E/sms` to another endpoint), and `/` or `\` would be
+/// a path separator once decoded; they are refused, not encoded.
+fn is_campaign_name(name: &str) -> bool {
+    !name.is_empty()
+        && text::check_line(name).is_empty()
+        && !name.chars().all(|c| c == '.')
+        && !name.contains(['/', '\\'])
 }
 
 /// A campaign variable name: `[A-Za-z][A-Za-z0-9_]*`, at most
@@ -964,6 +976,30 @@ mod tests {
         };
         assert_eq!(name, "bienvenida");
         assert_eq!(variables[0].value, "Ana");
+    }
+
+    #[test]
+    fn campaign_names_that_would_leave_their_path_segment_are_refused() {
+        for name in [".", "..", "...", "a/b", "..\\admin", "a\u{7}b", " .. "] {
+            let mut config = valid();
+            config.message = None;
+            config.campaign = Some(name.into());
+            let problems = check(&config);
+            assert!(
+                problems.iter().any(|p| p.field == FieldId::Campaign),
+                "{name:?}: {problems:?}"
+            );
+        }
+        for name in ["promo", "Año nuevo 2027", "v1.2", ".hidden"] {
+            let mut config = valid();
+            config.message = None;
+            config.campaign = Some(name.into());
+            let problems = check(&config);
+            assert!(
+                problems.iter().all(|p| p.field != FieldId::Campaign),
+                "{name:?}: {problems:?}"
+            );
+        }
     }
 
     #[test]
