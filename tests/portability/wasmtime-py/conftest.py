@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -39,26 +40,31 @@ class Stub:
     def __init__(self, timeout: float = 15.0) -> None:
         if not STUB_BIN.exists():
             raise RuntimeError(f"{STUB_BIN} is missing: run `cargo build -p siptel-sms-host` or set SIPTEL_SMS_BIN")
+        # stderr to a file, stdout drained by a thread: a full pipe never blocks the stub.
+        self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [str(STUB_BIN), "stub", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [str(STUB_BIN), "stub", "--port", "0"], stdout=subprocess.PIPE, stderr=self.stderr, text=True
         )
         found: list[str] = []
-        reader = threading.Thread(target=self._await_url, args=(found,), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if not found:
+        listening = threading.Event()
+        threading.Thread(target=self._read_stdout, args=(found, listening), daemon=True).start()
+        if not listening.wait(timeout) or not found:
             self.stop()
-            raise RuntimeError(f"the stub did not print its URL within {timeout} s")
+            self.stderr.seek(0)
+            why = self.stderr.read().decode("utf-8", "replace").strip() or "(nothing on stderr)"
+            self.stderr.close()
+            raise RuntimeError(f"the stub exited or did not print its URL within {timeout} s: {why}")
         #: ``http://127.0.0.1:PORT``, no trailing slash.
         self.url = found[0]
 
-    def _await_url(self, found: list[str]) -> None:
+    def _read_stdout(self, found: list[str], listening: threading.Event) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             match = re.fullmatch(r"stub Siptel listening on (https?://\S+)", line.strip())
-            if match:
+            if match and not found:
                 found.append(match.group(1))
-                return
+                listening.set()
+        listening.set()  # the stub exited
 
     def _control(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -89,9 +95,6 @@ class Stub:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.fixture(scope="session")
@@ -99,6 +102,7 @@ def stub_process() -> Iterator[Stub]:
     stub = Stub()
     yield stub
     stub.stop()
+    stub.stderr.close()
 
 
 @pytest.fixture
