@@ -72,7 +72,9 @@ def subset(expected: Any, actual: Any, path: str, whole: Any) -> None:
         for i, (want, got) in enumerate(zip(expected, actual)):
             subset(want, got, f"{path}[{i}]", whole)
     elif not _equal(expected, actual):
-        raise AssertionError(f"{path}: expected {json.dumps(expected)}, got {json.dumps(actual)}\n  got {json.dumps(whole)}")
+        raise AssertionError(
+            f"{path}: expected {json.dumps(expected)}, got {json.dumps(actual)}\n  in {json.dumps(whole)}"
+        )
 
 
 def _equal(expected: Any, actual: Any) -> bool:

@@ -85,9 +85,8 @@ class BareComponent:
         """``export(*args)`` with plain values (see :mod:`bare_host.values`)
         in a fresh store and instance; answers the plain result."""
         index, signature = self.exports[export]
-        lowered = [
-            schema.lower(value, name, NO_RESOURCES) for (name, schema), value in zip(signature.params, args, strict=True)
-        ]
+        params = zip(signature.params, args, strict=True)
+        lowered = [schema.lower(value, name, NO_RESOURCES) for (name, schema), value in params]
         call = CallState(hang_guard=HANG_GUARD)
         store = Store(self.engine)
         if self.wasi == "wasmtime":

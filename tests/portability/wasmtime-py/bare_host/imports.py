@@ -101,6 +101,7 @@ def link(engine: Engine, component: wc.Component) -> wc.Linker:
                         instance.add_resource(item_name, wc.ResourceType.host(type_id), _drop)
                     elif isinstance(ty, wc.FuncType) and item_name in interface.functions:
                         implementation = interface.functions[item_name]
-                        instance.add_func(item_name, _host_function(item_name, implementation, Signature(ty), type_ids))
+                        function = _host_function(item_name, implementation, Signature(ty), type_ids)
+                        instance.add_func(item_name, function)
     linker.define_unknown_imports_as_traps(component)
     return linker

@@ -210,7 +210,8 @@ class RecordSchema(Schema):
             raise _wrong(path, "a dict", value)
         unknown = sorted(str(key) for key in value if key not in self.names)
         if unknown:
-            raise ValueError(f"{_path(path, unknown[0])}: no such field (fields: {', '.join(n for n, _ in self.fields)})")
+            known = ", ".join(name for name, _ in self.fields)
+            raise ValueError(f"{_path(path, unknown[0])}: no such field (fields: {known})")
         record = wc.Record()
         for name, schema in self.fields:
             where = _path(path, name)
@@ -399,8 +400,12 @@ def schema_of(ty: Any) -> Schema:
     elif isinstance(ty, (wc.OptionType, wc.ResultType, wc.VariantType)):
         cases = _variant_cases(ty)
         lifted = [(tag, None if t is None else schema_of(t)) for tag, t in cases]
-        cls = OptionSchema if isinstance(ty, wc.OptionType) else ResultSchema if isinstance(ty, wc.ResultType) else VariantSchema
-        schema = cls(lifted, _tagged(cases))
+        if isinstance(ty, wc.OptionType):
+            schema = OptionSchema(lifted, _tagged(cases))
+        elif isinstance(ty, wc.ResultType):
+            schema = ResultSchema(lifted, _tagged(cases))
+        else:
+            schema = VariantSchema(lifted, _tagged(cases))
     else:
         raise TypeError(f"unsupported WIT type {kind.__name__}")
     schema.classes = classes_of(ty)

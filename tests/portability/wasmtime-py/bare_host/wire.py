@@ -70,8 +70,9 @@ def call(component: BareComponent, export: str, body: Mapping[str, Any]) -> Any:
     if export == "send":
         return to_json(component.call("send", config, entities(body.get("entities", {}))))
     if export == "preview":
-        at = body.get("at")
-        answer = component.call("preview", config, entities(body.get("entities", {})), None if at is None else instant(at))
+        text = body.get("at")
+        at = None if text is None else instant(text)
+        answer = component.call("preview", config, entities(body.get("entities", {})), at)
         if isinstance(answer, Ok):
             return to_json(answer.value)
         return {"problems": to_json(answer.value)}

@@ -14,6 +14,7 @@ from ..call import CallState, Trap
 from .interface import Interface
 from .io import Closed, InputStream, OutputStream, Pollable
 
+
 def _wall_now(call: CallState) -> dict[str, int]:
     nanos = time.time_ns()
     return {"seconds": nanos // 1_000_000_000, "nanoseconds": nanos % 1_000_000_000}
