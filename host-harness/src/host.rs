@@ -94,7 +94,7 @@ impl SiptelSms {
         }
         let deadline_ms = config.deadline_ms.unwrap_or(config::DEADLINE_MS.default);
         let timeout = sandbox::send_timeout(&self.sandbox.options.limits, deadline_ms);
-        let (config, entities) = config::bounded(config, entities);
+        let (config, entities) = self.prepared(config, entities, options);
         let api_key = config.api_key.clone();
         let (wit_config, wit_entities) = (wit::Config::from(config), wit_entities(&entities));
         let scrub = (&api_key, entities.as_slice());
@@ -136,7 +136,7 @@ impl SiptelSms {
         config: &Config,
         options: &CallOptions,
     ) -> Result<Called<Vec<Problem>>, Failed> {
-        let (config, _) = config::bounded(config, &[]);
+        let (config, _) = self.prepared(config, &[], options);
         let api_key = config.api_key.clone();
         let wit_config = wit::Config::from(config);
         let timeout = self.sandbox.options.limits.call_timeout;
@@ -183,7 +183,7 @@ impl SiptelSms {
         entities: &[Entity],
         options: &CallOptions,
     ) -> Result<Called<Result<SendPreview, Vec<Problem>>>, Failed> {
-        let (config, entities) = config::bounded(config, entities);
+        let (config, entities) = self.prepared(config, entities, options);
         let api_key = config.api_key.clone();
         let (wit_config, wit_entities) = (wit::Config::from(config), wit_entities(&entities));
         let at = options.wall_clock.map(|at| {
@@ -254,6 +254,24 @@ impl SiptelSms {
         )
         .await
         .map(|_| ())
+    }
+
+    /// `config` and `entities` bounded (`config::bounded`), the config aimed
+    /// at the call's Siptel when it names no `base-url`: the host decides
+    /// where Siptel is, so such a config goes there, not to the component's
+    /// production default (which the egress scope would refuse).
+    fn prepared(
+        &self,
+        config: &Config,
+        entities: &[Entity],
+        options: &CallOptions,
+    ) -> (Config, Vec<Entity>) {
+        let (mut config, entities) = config::bounded(config, entities);
+        if config.base_url.is_none() {
+            let host = &self.sandbox.options.siptel_base_url;
+            config.base_url = Some(options.siptel_base_url.as_ref().unwrap_or(host).clone());
+        }
+        (config, entities)
     }
 
     /// The problem of a config whose `secret:<name>` this call may not use

@@ -51,8 +51,8 @@ impl Default for Limits {
 pub struct HostOptions {
     /// The Siptel base URL calls may reach (scheme, host, port and path
     /// prefix): outgoing requests anywhere else are refused, whatever the
-    /// config says. It must be a base URL the component accepts, or loading
-    /// fails.
+    /// config says; a config without `base-url` is sent there. It must be a
+    /// base URL the component accepts, or loading fails.
     pub siptel_base_url: String,
     /// Sandbox limits.
     pub limits: Limits,
