@@ -2,6 +2,8 @@
 //! loopback HTTP (and HTTPS) through `wasi:http`.
 
 mod common;
+#[path = "../examples/rust/embed.rs"]
+mod embed;
 
 use common::*;
 use serde_json::json;
@@ -178,4 +180,36 @@ async fn sends_over_https_only_to_a_server_the_host_trusts() {
     };
     assert_eq!(failure.code, FailureCode::ConnectionFailed);
     assert_eq!(stub.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_readme_rust_example_sends_for_its_tenant_with_the_key_the_host_holds() {
+    let stub = stub();
+    let answer = embed::run(&stub.base_url(), &stub_key())
+        .await
+        .expect("the example runs");
+    assert!(answer.starts_with("sent sms_"), "{answer}");
+    let [request] = stub.requests().try_into().expect("one request");
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {}", stub_key()).as_str())
+    );
+    assert_eq!(
+        request.json().unwrap()["message"],
+        "Hola Ana, su hora es mañana."
+    );
+}
+
+#[test]
+fn the_readme_shows_the_examples_as_they_are_tested() {
+    let readme = include_str!("../README.md");
+    for (path, example) in [(
+        "examples/rust/embed.rs",
+        include_str!("../examples/rust/embed.rs"),
+    )] {
+        assert!(
+            readme.contains(example),
+            "README.md does not show {path} as it is"
+        );
+    }
 }
