@@ -36,3 +36,6 @@ bash scripts/test-js.sh
 
 step "the same component in Python (wasmtime-py), against the stub started from the CLI"
 bash scripts/test-python.sh
+
+step "portability: the bare component in wasmtime-py (no policy), the conformance file"
+bash scripts/test-portability-python.sh
