@@ -1,19 +1,25 @@
-"""The Siptel SMS action (a WebAssembly component) for Python hosts.
+"""The Siptel SMS action (a WebAssembly component) for Python hosts, run in
+the Rust host's sandbox through a native extension.
 
-    from siptel_sms import SiptelSms, Sent, Failed
+    from siptel_sms import SiptelSms, Sent
 
-    with SiptelSms("siptel_sms.wasm") as action:
-        outcome = action.send(config, {"name": "Ana"})
-        if isinstance(outcome, Sent):
-            ...
+    with SiptelSms(siptel_base_url="https://api.siptel.cl") as action:
+        match action.send(config, {"name": "Ana"}):
+            case Sent(id=siptel_id):
+                ...
 
-Configs and entities are dicts keyed by the WIT field names (``api-key``;
-``api_key`` works too); outcomes are dataclasses; the sandbox's own failures
-are :class:`HostError` exceptions. Host secrets belong to a tenant: each call
-names those it may use (``send(config, entities, secrets={"tenant_a"})``).
+The component is built into the package (``SiptelSms(wasm)`` loads another
+build from a path or bytes). Configs and entities are dicts keyed by the WIT
+field names (``api-key``; ``api_key`` works too), typed by :data:`Config`;
+outcomes are frozen dataclasses; the sandbox's own failures are
+:class:`HostError` exceptions and input that does not fit is an
+:class:`InputError` naming its JSON path. Host secrets belong to a tenant:
+each call names those it may use (``send(config, entities, secrets={"acme"})``).
+:class:`AsyncSiptelSms` is the same for asyncio.
 """
 
-from .action import DEFAULT_BASE_URL, SiptelSms
+from .action import DEFAULT_BASE_URL, AsyncSiptelSms, Limits, SiptelSms
+from .config import AnyConfig, CampaignVariable, Config, Entities, Entity, SnakeConfig
 from .errors import (
     Busy,
     CallTimeout,
@@ -28,7 +34,6 @@ from .errors import (
 from .model import (
     ActionForm,
     Blocked,
-    CampaignVariable,
     Failed,
     FieldKind,
     FormField,
@@ -36,6 +41,7 @@ from .model import (
     Invalid,
     Localized,
     OtherOutcome,
+    OtherWindow,
     Outcome,
     Preview,
     Problem,
@@ -45,17 +51,19 @@ from .model import (
     WindowOpen,
     WindowStatus,
 )
-from .sandbox import Limits
-from .values import Case
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "ActionForm",
+    "AnyConfig",
+    "AsyncSiptelSms",
     "Blocked",
     "Busy",
     "CallTimeout",
     "CampaignVariable",
-    "Case",
+    "Config",
+    "Entities",
+    "Entity",
     "Failed",
     "FieldKind",
     "FormField",
@@ -69,6 +77,7 @@ __all__ = [
     "Localized",
     "MemoryLimit",
     "OtherOutcome",
+    "OtherWindow",
     "Outcome",
     "Preview",
     "Problem",
@@ -76,6 +85,7 @@ __all__ = [
     "Sent",
     "SiptelSms",
     "SiptelSmsError",
+    "SnakeConfig",
     "Trap",
     "WindowClosed",
     "WindowOpen",

@@ -1,11 +1,12 @@
 """What the action answers, as typed Python values.
 
-Built from the plain values of :mod:`siptel_sms.values` (records as dicts
-keyed by WIT names), tolerantly: a WIT field these classes do not know yet
-lands in ``extra`` (by its WIT name), a field they expect but the component
-does not send is ``None``, an enum case they do not know is just another
-string, and an outcome case they do not know is an :class:`OtherOutcome`.
-Attribute names are the WIT names in snake_case.
+Built from the core's JSON answers (objects keyed by WIT names, variants
+tagged by ``"type"``), tolerantly: a field these classes do not know yet
+lands in ``extra`` (by its WIT name), a field they expect but the answer
+lacks is ``None``, an enum case they do not know is just another string,
+and an outcome case they do not know is an :class:`OtherOutcome`.
+Attribute names are the WIT names in snake_case. All are frozen
+dataclasses, so ``match`` works on them.
 """
 
 from __future__ import annotations
@@ -15,14 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, Union
 
-from .values import Case
-
 C = TypeVar("C")
 
 
-
 def _build(cls: type[C], data: Mapping[str, Any], **convert: Callable[[Any], Any]) -> C:
-    """An instance of the dataclass ``cls`` from a record's plain dict."""
+    """An instance of the dataclass ``cls`` from a JSON object."""
     rest = dict(data)
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -40,7 +38,9 @@ def _extra() -> Any:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the config: WIT ``problem``."""
+    """One thing wrong with the config (WIT ``problem``), or with the input's
+    shape (:class:`~siptel_sms.InputError`): its ``field``, a stable
+    ``code`` and a ``message``."""
 
     field: str
     code: str
@@ -48,12 +48,12 @@ class Problem:
     extra: dict[str, Any] = _extra()
 
     @classmethod
-    def from_wit(cls, data: Mapping[str, Any]) -> Problem:
+    def from_json(cls, data: Mapping[str, Any]) -> Problem:
         return _build(cls, data)
 
 
 def problems(items: list[Mapping[str, Any]]) -> list[Problem]:
-    return [Problem.from_wit(item) for item in items]
+    return [Problem.from_json(item) for item in items]
 
 
 # -- the outcomes of `send` -----------------------------------------------------
@@ -123,17 +123,19 @@ class OtherOutcome:
 Outcome = Union[Sent, Blocked, Invalid, Failed, OtherOutcome]
 
 
-def outcome(case: Case) -> Outcome:
-    """The typed outcome of WIT ``outcome``."""
-    if case.tag == "sent":
-        return _build(Sent, case.value)
-    if case.tag == "blocked":
-        return _build(Blocked, case.value)
-    if case.tag == "invalid":
-        return Invalid(problems(case.value))
-    if case.tag == "failed":
-        return _build(Failed, case.value)
-    return OtherOutcome(case.tag, case.value)
+def outcome(data: Mapping[str, Any]) -> Outcome:
+    """The typed outcome of a JSON ``outcome`` (``{"type": "sent", ...}``)."""
+    rest = dict(data)
+    case = rest.pop("type", None)
+    if case == "sent":
+        return _build(Sent, rest)
+    if case == "blocked":
+        return _build(Blocked, rest)
+    if case == "invalid":
+        return Invalid(problems(rest.get("problems") or []))
+    if case == "failed":
+        return _build(Failed, rest)
+    return OtherOutcome(str(case), rest)
 
 
 # -- preview --------------------------------------------------------------------
@@ -168,15 +170,25 @@ class WindowClosed:
     blocked: Blocked
 
 
-WindowStatus = Union[WindowOpen, WindowClosed, Case]
+@dataclass(frozen=True)
+class OtherWindow:
+    """A window case this package does not know yet (a newer component)."""
+
+    case: str
+    value: Any
 
 
-def window_status(case: Case) -> WindowStatus:
-    if case.tag == "open":
+WindowStatus = Union[WindowOpen, WindowClosed, OtherWindow]
+
+
+def window_status(data: Mapping[str, Any]) -> WindowStatus:
+    rest = dict(data)
+    case = rest.pop("type", None)
+    if case == "open":
         return WindowOpen()
-    if case.tag == "closed":
-        return WindowClosed(_build(Blocked, case.value))
-    return case
+    if case == "closed":
+        return WindowClosed(_build(Blocked, rest))
+    return OtherWindow(str(case), rest)
 
 
 @dataclass(frozen=True)
@@ -204,7 +216,7 @@ class Preview:
         return isinstance(self.window, WindowOpen)
 
     @classmethod
-    def from_wit(cls, data: Mapping[str, Any]) -> Preview:
+    def from_json(cls, data: Mapping[str, Any]) -> Preview:
         return _build(
             cls,
             data,
@@ -245,12 +257,14 @@ class FieldKind:
     value: Any = None
 
 
-def field_kind(case: Case) -> FieldKind:
-    if case.tag == "choice":
-        return FieldKind(case.tag, choices=list(case.value))
-    if case.tag == "integer":
-        return FieldKind(case.tag, range=_build(IntegerRange, case.value))
-    return FieldKind(case.tag, value=case.value)
+def field_kind(data: Mapping[str, Any]) -> FieldKind:
+    rest = dict(data)
+    case = str(rest.pop("type", None))
+    if case == "choice":
+        return FieldKind(case, choices=list(rest.get("values") or []))
+    if case == "integer":
+        return FieldKind(case, range=_build(IntegerRange, rest))
+    return FieldKind(case, value=rest or None)
 
 
 @dataclass(frozen=True)
@@ -272,15 +286,18 @@ class FormField:
 
 @dataclass(frozen=True)
 class ActionForm:
-    """The action's form (WIT ``action-form``), to render it from the component."""
+    """The action's form (WIT ``action-form``), to render it from the component.
+    ``versions`` (component, tzdata, phone metadata, holiday years) is kept
+    as the component gives it."""
 
     name: Localized
     summary: Localized
     fields: list[FormField]
+    versions: dict[str, str] | None = None
     extra: dict[str, Any] = _extra()
 
     @classmethod
-    def from_wit(cls, data: Mapping[str, Any]) -> ActionForm:
+    def from_json(cls, data: Mapping[str, Any]) -> ActionForm:
         def localized(d: Mapping[str, Any]) -> Localized:
             return _build(Localized, d)
 
@@ -288,7 +305,12 @@ class ActionForm:
             return _build(FormField, d, kind=field_kind, label=localized, help=localized)
 
         return _build(
-            cls, data, name=localized, summary=localized, fields=lambda items: [form_field(i) for i in items]
+            cls,
+            data,
+            name=localized,
+            summary=localized,
+            fields=lambda items: [form_field(i) for i in items],
+            versions=dict,
         )
 
     def field(self, id: str) -> FormField:

@@ -1,9 +1,13 @@
-"""Shared set-up of the Python tests: the component, the stub Siptel (the Rust
-CLI ``siptel-sms stub``, run as a separate process, as the Node tests do),
-and a baseline config that is valid at any instant.
+"""Shared set-up of the Python tests: the stub Siptel (the Rust CLI
+``siptel-sms stub``, run as a separate process, as the Node tests do), the
+package's embedded component loaded once, and a baseline config that is
+valid at any instant.
 
-Paths come from the environment that scripts/test-python.sh sets, or default
-to the repository's build outputs.
+The package under test is the installed one (scripts/test-python.sh installs
+``./python`` into target/python-venv and runs pytest with ``-P``, so
+``python/siptel_sms`` without its native extension is never imported).
+Paths come from the environment that the script sets, or default to the
+repository's build outputs.
 """
 
 from __future__ import annotations
@@ -20,16 +24,21 @@ from typing import Any
 
 import pytest
 
-from siptel_sms import SiptelSms
-
 REPO = Path(__file__).resolve().parents[2]
+
+# Compiled code of the component, shared by every test and test process, so
+# only the first load of a build compiles it (seconds on a debug build).
+os.environ.setdefault("SIPTEL_SMS_CACHE_DIR", str(REPO / "target" / "siptel-sms-cache"))
+
+from siptel_sms import SiptelSms  # noqa: E402
 
 
 def _path(variable: str, default: str) -> Path:
     return Path(os.environ.get(variable) or REPO / default).resolve()
 
 
-WASM = _path("SIPTEL_SMS_WASM", "target/guest/wasm32-wasip2/guest/siptel_sms.wasm")
+#: The action as build.rs left it (the package embeds the same bytes).
+ACTION_WASM = _path("SIPTEL_SMS_WASM", "target/guest/wasm32-wasip2/guest/siptel_sms.wasm")
 STUB_BIN = _path("SIPTEL_SMS_BIN", "target/debug/siptel-sms")
 PROBE_WASM = _path("SIPTEL_SMS_PROBE_WASM", "target/test-components/wasm32-wasip2/release/sandbox_probe.wasm")
 STUB_CERT = REPO / "stub" / "tls" / "cert.pem"
@@ -159,6 +168,6 @@ def stub(stub_process: Stub) -> Stub:
 
 @pytest.fixture(scope="session")
 def action(stub_process: Stub) -> Iterator[SiptelSms]:
-    """The component, allowed to reach the session's stub only."""
-    with SiptelSms(WASM, siptel_base_url=stub_process.url) as loaded:
+    """The embedded component, allowed to reach the session's stub only."""
+    with SiptelSms(siptel_base_url=stub_process.url) as loaded:
         yield loaded
