@@ -17,7 +17,7 @@ siptel = sys.argv[1] if len(sys.argv) > 1 else "https://api.siptel.cl"
 with SiptelSms(siptel_base_url=siptel,                           # the only place calls may reach
                secrets={"acme": os.environ["ACME_SIPTEL_KEY"],  # every tenant's key, by name
                         "globex": os.environ["GLOBEX_SIPTEL_KEY"]}) as action:
-    config = {"api-key": "secret:acme", "sender": "56961234567", "base-url": siptel,
+    config = {"api-key": "secret:acme", "sender": "56961234567",
               "recipient": "{{customer_phone}}", "message": "Hola {{name}}",
               "window-start": "00:00", "window-end": "23:59:59", "send-on-holidays": True,
               "weekdays": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}}
