@@ -1,1 +1,74 @@
 //! The Node package's native addon: the Rust host behind async functions.
+//!
+//! Thin on purpose: one class holding the core's [`wire::Binding`], whose
+//! methods pass JSON text through. Every conversion of configs, entities,
+//! options and outcomes is the core's (`siptel_sms_host::wire`); the package's
+//! `index.js` turns JS values into that JSON and the answer document into
+//! values or JS errors.
+
+use napi::bindgen_prelude::{Buffer, Error, Result};
+use napi_derive::napi;
+use siptel_sms_host::wire::{self, Export, WireError};
+use std::sync::Arc;
+
+/// The component loaded once, with its host options and its own tokio
+/// runtime (the core's [`wire::Binding`]).
+#[napi]
+pub struct NativeBinding {
+    inner: Arc<wire::Binding>,
+}
+
+#[napi]
+impl NativeBinding {
+    /// Loads `wasm` (the embedded component when absent) with the host
+    /// options `options_json` (`wire::host_options`). Compiling, or reading
+    /// the compile cache, runs on a blocking thread, never on Node's.
+    #[napi(factory)]
+    pub async fn load(wasm: Option<Buffer>, options_json: String) -> Result<NativeBinding> {
+        let wasm = wasm.map(|bytes| bytes.to_vec());
+        let loaded = napi::tokio::task::spawn_blocking(move || {
+            wire::Binding::load(wasm, options_json.as_bytes())
+        })
+        .await
+        .map_err(|e| {
+            Error::from_reason(format!("the load's thread ended without an answer: {e}"))
+        })?;
+        match loaded {
+            Ok(binding) => Ok(NativeBinding {
+                inner: Arc::new(binding),
+            }),
+            Err(error) => Err(wire_error(&error)),
+        }
+    }
+
+    /// Runs `export` (`send`, `check`, `preview`, `describe`) with the
+    /// service's JSON `body` and the call options `options_json`, and
+    /// answers the core's result document (`wire::result_json`) as text.
+    #[napi]
+    pub async fn call(&self, export: String, body: String, options_json: String) -> Result<String> {
+        let export = Export::from_name(&export)
+            .ok_or_else(|| Error::from_reason(format!("no export named `{export}`")))?;
+        let binding = Arc::clone(&self.inner);
+        let document = binding
+            .call_json(export, body.into_bytes(), options_json.as_bytes())
+            .await;
+        // The document is serde_json's output: UTF-8 already.
+        Ok(String::from_utf8(document)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    /// Drops the loaded component and its runtime; calls in flight finish,
+    /// a later call loads it again.
+    #[napi]
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}
+
+/// A rejection whose message is the core's error document (`{"error":
+/// {...}}`, [`wire::error_json`]), which `index.js` decodes. (napi's async
+/// factories reject with its own `Status` codes only, so the message is the
+/// one place for it.)
+fn wire_error(error: &WireError) -> Error {
+    Error::from_reason(String::from_utf8_lossy(&wire::error_json(error)).into_owned())
+}

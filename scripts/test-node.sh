@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Builds the Node package `siptel-sms` (node/) and tests it as a user gets it:
+#
+#   1. builds the native addon (`cargo build -p siptel-sms-node`, debug, the
+#      shared target dir; not `napi build`, which compiles everything again
+#      for an explicit --target) and the CLI that runs the stub Siptel;
+#   2. places the addon in node/ as siptel-sms.<platform>-<arch>.node (debug
+#      info stripped from the copy: the component is embedded in it);
+#   3. `npm pack`s node/ into target/node-pack/;
+#   4. installs the tarball into a fresh project, target/node-project/, with
+#      the tests (node/test/) and examples (node/examples/) copied next to it,
+#      so `import 'siptel-sms'` resolves to the installed package;
+#   5. runs them with node's test runner.
+#
+# Safe to run again: each run makes the project afresh. Compiled code is
+# cached in target/node-cache ($SIPTEL_SMS_CACHE_DIR), so only the first
+# load after a build compiles the component.
+#
+# Environment:
+#   SIPTEL_SMS_BIN   the CLI the tests run the stub with (default target/debug/siptel-sms)
+# Arguments are passed to `node --test` (e.g. --test-name-pattern=tenant).
+set -euo pipefail
+
+abs() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="$(abs "${SIPTEL_SMS_BIN:-$root/target/debug/siptel-sms}")"
+target="$root/target"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+command -v node >/dev/null || die "node is not installed (Node 20 or newer is needed)"
+command -v npm >/dev/null || die "npm is not installed"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$node_major" -ge 20 ] || die "Node $(node --version) is too old: 20 or newer is needed"
+
+cd "$root"
+step "cargo build -p siptel-sms-node (the addon) and -p siptel-sms-host (the CLI, for the stub)"
+# Two invocations, not one: built together, cargo would unify the host's
+# features (the CLI's) into the addon and cache a third variant of it.
+cargo build --locked -p siptel-sms-node
+if [ -z "${SIPTEL_SMS_BIN:-}" ]; then
+  cargo build --locked -p siptel-sms-host --bin siptel-sms
+fi
+[ -x "$bin" ] || die "no CLI at $bin: run \`cargo build -p siptel-sms-host\` or set SIPTEL_SMS_BIN"
+
+addon="siptel-sms.$(node -p 'process.platform + "-" + process.arch').node"
+step "node/$addon <- target/debug/libsiptel_sms_node.so"
+so="$target/debug/libsiptel_sms_node.so"
+[ -f "$so" ] || die "no addon at $so"
+if command -v strip >/dev/null; then
+  strip --strip-debug -o "node/$addon.tmp" "$so"
+else
+  cp "$so" "node/$addon.tmp"
+fi
+mv -f "node/$addon.tmp" "node/$addon"
+
+step "npm pack node/ -> target/node-pack/"
+rm -rf "$target/node-pack"
+mkdir -p "$target/node-pack"
+tarball="$target/node-pack/$(cd node && npm pack --silent --pack-destination "$target/node-pack" | tail -n 1)"
+[ -f "$tarball" ] || die "npm pack wrote no tarball"
+printf '%s (%s)\n' "$tarball" "$(du -h "$tarball" | cut -f1)"
+
+project="$target/node-project"
+step "npm install the tarball into a fresh project: target/node-project/"
+rm -rf "$project"
+mkdir -p "$project"
+cat >"$project/package.json" <<'JSON'
+{
+  "name": "siptel-sms-node-test-project",
+  "private": true,
+  "type": "module"
+}
+JSON
+(cd "$project" && npm install --no-audit --no-fund --silent "$tarball")
+cp -r node/test node/examples "$project/"
+
+step "node --test (stub: $bin)"
+cd "$project"
+mkdir -p "$target/node-cache"
+SIPTEL_SMS_BIN="$bin" SIPTEL_SMS_CASES="$root/tests/conformance/cases.json" \
+  SIPTEL_SMS_README="$root/README.md" SIPTEL_SMS_CACHE_DIR="$target/node-cache" \
+  node --test "$@" test/*.test.mjs
