@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Runs the siptel-sms component in Node: installs the pinned jco and
-# preview2-shim (npm ci in js/), transpiles the .wasm into js/generated/, and
-# runs the tests in js/test/ with node's test runner. The tests start the stub
-# Siptel themselves (`siptel-sms stub --port 0`, a child process), and the
-# service component under `jco serve` (js/support/service.mjs).
+# Runs the bare siptel-sms component in Node through jco (trusted
+# single-tenant use, no sandbox policy: the portability proof; the Node
+# package over the Rust host is scripts/test-node.sh): installs the pinned jco
+# and preview2-shim (npm ci in js/), transpiles the .wasm into js/generated/,
+# and runs the tests in js/test/ with node's test runner: the conformance file
+# (tests/conformance/cases.json) case by case, what jco's value mapping adds,
+# and the service component under `jco serve` (js/support/service.mjs). The
+# tests start the stub Siptel themselves (`siptel-sms stub --port 0`, a child
+# process).
 #
 # Needs the .wasm and the CLI built: `cargo build -p siptel-sms-host`.
 #

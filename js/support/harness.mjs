@@ -1,6 +1,7 @@
-// Shared set-up of the JavaScript tests: the transpiled component, the stub
-// Siptel (the Rust CLI `siptel-sms stub`, run as a child process), and a
-// baseline config that is valid at any instant.
+// Shared set-up of the JavaScript tests of the bare component in jco
+// (trusted single-tenant use, no sandbox policy): the transpiled component,
+// the stub Siptel (the Rust CLI `siptel-sms stub`, run as a child process),
+// the conformance file, and a baseline config that is valid at any instant.
 //
 // The stub must live in another process: with jco + preview2-shim, a
 // `wasi:http` request blocks the Node main thread (a worker plus
@@ -24,6 +25,9 @@ export const GENERATED = resolve(jsDir, 'generated', 'siptel_sms.js');
 export const STUB_BIN = process.env.SIPTEL_SMS_BIN
   ? resolve(process.env.SIPTEL_SMS_BIN)
   : resolve(repo, 'target', 'debug', 'siptel-sms');
+
+/** The behaviour every path runs (tests/conformance/cases.json). */
+export const CONFORMANCE_CASES = resolve(repo, 'tests', 'conformance', 'cases.json');
 
 /** The API key the stub accepts by default (`--api-key`). */
 export const STUB_KEY = 'test-key';
@@ -50,7 +54,7 @@ export const WEEKDAY_BY_UTC_DAY = Object.freeze([
 ]);
 
 /**
- * The component's `siptel:sms/action@0.1.0` exports (`send`, `check`,
+ * The component's `siptel:sms/action@0.2.0` exports (`send`, `check`,
  * `preview`, `describe`). The module instantiates the component once, at
  * import; every call then runs in that one instance.
  */
