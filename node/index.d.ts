@@ -295,7 +295,7 @@ export interface HostOptions {
   /** PEM certificates HTTPS egress trusts besides the webpki roots. */
   tlsRootsPem?: string;
   /** Another build of the component (bytes or a path); default the embedded one. */
-  wasm?: Uint8Array | ArrayBuffer | string | URL;
+  wasm?: Uint8Array | ArrayBuffer | string;
 }
 
 /** Per-call choices of the host. */

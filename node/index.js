@@ -9,7 +9,7 @@
 
 const { existsSync } = require('node:fs');
 const { readFile } = require('node:fs/promises');
-const { join } = require('node:path');
+const { join, resolve } = require('node:path');
 
 /** The native addon built for this platform (scripts/test-node.sh places it). */
 const ADDON = `siptel-sms.${process.platform}-${process.arch}.node`;
@@ -173,8 +173,13 @@ function instant(at) {
 }
 
 function hostOptionsJson(options = {}) {
-  const { wasm: _wasm, limits, secrets, ...rest } = options;
+  const { wasm: _wasm, limits, secrets, compileCache, ...rest } = options;
   const wire = kebabKeys(rest);
+  // wasmtime's cache wants an absolute directory: a relative one is taken
+  // from the current directory, as Node's paths are.
+  if (compileCache !== undefined) {
+    wire['compile-cache'] = typeof compileCache === 'string' ? resolve(compileCache) : compileCache;
+  }
   if (limits !== undefined) wire.limits = kebabKeys(limits);
   if (secrets !== undefined) {
     wire.secrets = secrets instanceof Map ? Object.fromEntries(secrets) : secrets;
@@ -222,7 +227,7 @@ class SiptelSms {
     const optionsJson = hostOptionsJson(options);
     // Another build of the component: its bytes, or the path of its file.
     let wasm = null;
-    if (typeof options.wasm === 'string' || options.wasm instanceof URL) {
+    if (typeof options.wasm === 'string') {
       wasm = await readFile(options.wasm);
     } else if (options.wasm !== undefined && options.wasm !== null) {
       wasm = Buffer.from(options.wasm);

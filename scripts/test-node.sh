@@ -10,7 +10,9 @@
 #   4. installs the tarball into a fresh project, target/node-project/, with
 #      the tests (node/test/) and examples (node/examples/) copied next to it,
 #      so `import 'siptel-sms'` resolves to the installed package;
-#   5. runs them with node's test runner.
+#   5. type-checks test/types.ts against the installed index.d.ts (tsc
+#      --strict, TypeScript from node/'s lock file) and runs the tests with
+#      node's test runner.
 #
 # Safe to run again: each run makes the project afresh. Compiled code is
 # cached in target/node-cache ($SIPTEL_SMS_CACHE_DIR), so only the first
@@ -75,6 +77,32 @@ cat >"$project/package.json" <<'JSON'
 JSON
 (cd "$project" && npm install --no-audit --no-fund --silent "$tarball")
 cp -r node/test node/examples "$project/"
+
+# TypeScript (node/package.json's devDependency, pinned in its lock file):
+# `npm ci` in node/ when node_modules does not match the lock, as test-js.sh.
+stamp=node/node_modules/.siptel-ci-stamp
+want="$(cat node/package.json node/package-lock.json | sha256sum | cut -d' ' -f1) node $(node --version)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  step "npm ci (node/: typescript, to check index.d.ts)"
+  (cd node && npm ci --no-audit --no-fund)
+  printf '%s\n' "$want" >"$stamp"
+fi
+step "tsc --strict --noEmit test/types.ts against the installed index.d.ts"
+cat >"$project/tsconfig.json" <<'JSON'
+{
+  "compilerOptions": {
+    "strict": true,
+    "noEmit": true,
+    "target": "es2022",
+    "lib": ["es2022"],
+    "module": "nodenext",
+    "moduleResolution": "nodenext",
+    "types": []
+  },
+  "files": ["test/types.ts"]
+}
+JSON
+(cd "$project" && "$root/node/node_modules/.bin/tsc" -p tsconfig.json)
 
 step "node --test (stub: $bin)"
 cd "$project"
