@@ -41,14 +41,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from siptel_sms import Sent, SiptelSms
+from siptel_sms import Config, Sent, SiptelSms
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("SIPTEL_SMS_BIN", str(REPO / "target/debug/siptel-sms"))
 WARM_UP = 50
 
 
-def config(base_url: str) -> dict[str, Any]:
+def config(base_url: str) -> Config:
     return {
         "api-key": "test-key",
         "sender": "56961234567",

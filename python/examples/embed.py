@@ -8,7 +8,7 @@ The tests run it against the stub Siptel (python/tests/test_runtime.py).
 import os
 import sys
 
-from siptel_sms import Blocked, Failed, Invalid, Sent, SiptelSms
+from siptel_sms import Blocked, Config, Failed, Invalid, Sent, SiptelSms
 
 siptel = sys.argv[1] if len(sys.argv) > 1 else "https://api.siptel.cl"
 
@@ -17,10 +17,10 @@ siptel = sys.argv[1] if len(sys.argv) > 1 else "https://api.siptel.cl"
 with SiptelSms(siptel_base_url=siptel,                           # the only place calls may reach
                secrets={"acme": os.environ["ACME_SIPTEL_KEY"],  # every tenant's key, by name
                         "globex": os.environ["GLOBEX_SIPTEL_KEY"]}) as action:
-    config = {"api-key": "secret:acme", "sender": "56961234567",
-              "recipient": "{{customer_phone}}", "message": "Hola {{name}}",
-              "window-start": "00:00", "window-end": "23:59:59", "send-on-holidays": True,
-              "weekdays": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}}
+    config: Config = {"api-key": "secret:acme", "sender": "56961234567",
+                      "recipient": "{{customer_phone}}", "message": "Hola {{name}}",
+                      "window-start": "00:00", "window-end": "23:59:59", "send-on-holidays": True,
+                      "weekdays": {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}}
     match action.send(config, {"customer_phone": "+56 9 8765 4321", "name": "Ana"},
                       secrets={"acme"}, tenant="acme"):     # this call may use acme's key only
         case Sent(id=siptel_id):                             # continue the flow

@@ -18,11 +18,11 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from . import _native, model
 from .config import AnyConfig, Entities
@@ -31,6 +31,8 @@ from .errors import InputError, InvalidConfig, LoadError, from_document
 log = logging.getLogger("siptel_sms")
 guest_log = logging.getLogger("siptel_sms.guest")
 egress_log = logging.getLogger("siptel_sms.egress")
+
+T = TypeVar("T")
 
 #: Where Siptel is, unless the host says otherwise.
 DEFAULT_BASE_URL = "https://api.siptel.cl"
@@ -296,7 +298,7 @@ class AsyncSiptelSms:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def _run(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _run(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor(), functools.partial(method, *args, **kwargs))
 
