@@ -322,10 +322,10 @@ export declare class SiptelSms {
   private constructor();
   /** Loads the embedded component with the host's options. */
   static load(options?: HostOptions): Promise<SiptelSms>;
-  send(config: Config, entities?: Entities, options?: SendOptions): Promise<Outcome>;
+  send(config: Config, entities?: Entities | null, options?: SendOptions): Promise<Outcome>;
   check(config: Config, options?: CallOptions): Promise<Problem[]>;
   /** Rejects with `InvalidConfig` when the config has problems. */
-  preview(config: Config, entities?: Entities, options?: PreviewOptions): Promise<Preview>;
+  preview(config: Config, entities?: Entities | null, options?: PreviewOptions): Promise<Preview>;
   describe(options?: CallOptions): Promise<ActionForm>;
   close(): Promise<void>;
 }

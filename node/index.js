@@ -244,7 +244,7 @@ class SiptelSms {
   /** Sends one SMS; resolves with the outcome (`sent`, `blocked`, `invalid` or `failed`). */
   send(config, entities, options = {}) {
     const body = { config };
-    if (entities !== undefined) body.entities = entitiesJson(entities);
+    if (entities !== undefined && entities !== null) body.entities = entitiesJson(entities);
     return this.#call('send', body, options);
   }
 
@@ -257,7 +257,7 @@ class SiptelSms {
   async preview(config, entities, options = {}) {
     const { at, ...rest } = options;
     const body = { config };
-    if (entities !== undefined) body.entities = entitiesJson(entities);
+    if (entities !== undefined && entities !== null) body.entities = entitiesJson(entities);
     if (at !== undefined) body.at = instant(at);
     const answer = await this.#call('preview', body, rest);
     if (Array.isArray(answer)) throw new InvalidConfig(answer);

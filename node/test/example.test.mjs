@@ -50,7 +50,7 @@ test('the installed package carries the addon and its types, and no .wasm', () =
   const files = readdirSync(installed).sort();
   assert.deepEqual(
     files.filter((f) => !f.endsWith('.node')),
-    ['index.d.ts', 'index.js', 'package.json'],
+    ['README.md', 'index.d.ts', 'index.js', 'package.json'],
   );
   assert.equal(files.filter((f) => f.endsWith('.node')).length, 1, files.join(', '));
 });

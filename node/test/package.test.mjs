@@ -229,7 +229,7 @@ describe('Promises', () => {
     assert.equal((await stub.requests()).length, n);
     // One after another they would take n * 500 ms.
     assert.ok(elapsed < (n * 500) / 2, `${n} sends took ${elapsed.toFixed(0)} ms`);
-    assert.ok(ticks >= 10, `the event loop ticked ${ticks} times in ${elapsed.toFixed(0)} ms`);
+    assert.ok(ticks >= 5, `the event loop ticked ${ticks} times in ${elapsed.toFixed(0)} ms`);
   });
 
   test("a tenant past its share is Busy while another tenant's call goes through", async () => {
@@ -292,7 +292,7 @@ describe('values', () => {
       'window-start': '09:00:00',
       'window-end': '18:00:00',
     };
-    const outcome = await action.send(config, {}, { now: '2026-09-07T23:00:00-03:00' });
+    const outcome = await action.send(config, null, { now: '2026-09-07T23:00:00-03:00' });
     assert.equal(outcome.type, 'blocked', everything(outcome));
     assert.equal(outcome.reason, 'outside-hours');
     assert.equal(outcome['next-allowed'], '2026-09-08T09:00:00-03:00');
