@@ -228,7 +228,11 @@ class SiptelSms {
     // Another build of the component: its bytes, or the path of its file.
     let wasm = null;
     if (typeof options.wasm === 'string') {
-      wasm = await readFile(options.wasm);
+      try {
+        wasm = await readFile(options.wasm);
+      } catch (e) {
+        throw new LoadError(`cannot read the component at ${options.wasm}: ${e.message}`);
+      }
     } else if (options.wasm !== undefined && options.wasm !== null) {
       wasm = Buffer.from(options.wasm);
     }

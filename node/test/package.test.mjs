@@ -207,6 +207,9 @@ describe('errors name the field', () => {
   test('a component that cannot load is LoadError', async () => {
     const error = await SiptelSms.load({ wasm: new Uint8Array([0, 97, 115, 109]) }).catch((e) => e);
     assert.ok(error instanceof LoadError && error instanceof HostError, String(error));
+    const missing = await SiptelSms.load({ wasm: '/nonexistent/siptel_sms.wasm' }).catch((e) => e);
+    assert.ok(missing instanceof LoadError, String(missing));
+    assert.match(missing.message, /\/nonexistent\/siptel_sms\.wasm/);
   });
 });
 
