@@ -71,7 +71,7 @@ inputs() {
   cd "$root"
   find python/src python/siptel_sms python/Cargo.toml python/pyproject.toml \
     host-harness/src host-harness/build.rs host-harness/Cargo.toml \
-    src service/src stub/src wit Cargo.toml Cargo.lock \
+    src service/src wit Cargo.toml Cargo.lock \
     -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
 }
 package_stamp="$venv/.siptel-package-stamp"
