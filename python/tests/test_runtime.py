@@ -44,9 +44,9 @@ class TestGil:
             counter.join()
         assert isinstance(outcome, Sent), outcome
         assert elapsed >= 0.8
-        # About one tick a millisecond while the send waited on the stub; a
-        # call holding the GIL would have let through none.
-        assert during > 200, f"{during} ticks in {elapsed:.2f} s"
+        # Up to one tick a millisecond while the send waited on the stub (far
+        # fewer on a loaded machine); a call holding the GIL lets through none.
+        assert during > 50, f"{during} ticks in {elapsed:.2f} s"
 
     def test_sends_from_threads_run_at_once(self, action: SiptelSms, stub: Stub) -> None:
         stub.script([{"status": 201, "delay_ms": 500}] * 6)
@@ -93,7 +93,7 @@ class TestAsyncio:
         assert all(isinstance(o, Sent) for o in results[:4]), results
         assert [p.field for p in results[4]] == ["sender"] and isinstance(results[4][0], Problem)
         assert results[5].window_open and results[6].fields
-        assert ticks > 100, ticks
+        assert ticks > 50, ticks
         assert elapsed < 4, elapsed
 
 
