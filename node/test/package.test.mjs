@@ -4,7 +4,9 @@
 // a config's base-url aimed elsewhere, the key in answers.
 
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 
 import {
   Busy,
@@ -252,6 +254,34 @@ describe('Promises', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe('worker threads', () => {
+  test('the addon loads in worker threads too, each with its own component', async () => {
+    const entry = createRequire(import.meta.url).resolve('siptel-sms');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { SiptelSms } = require(workerData.entry);
+      (async () => {
+        const sms = await SiptelSms.load({ siptelBaseUrl: workerData.url });
+        const outcome = await sms.send(workerData.config, {}, { tenant: 'worker' });
+        await sms.close();
+        parentPort.postMessage(outcome.type);
+      })().catch((e) => parentPort.postMessage(String(e)));`;
+    const answers = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise((done, fail) => {
+            const worker = new Worker(code, { eval: true, workerData: { entry, url: stub.url, config: baseConfig(stub.url) } });
+            worker.once('message', (answer) => worker.terminate().then(() => done(answer)));
+            worker.once('error', fail);
+          }),
+      ),
+    );
+    assert.deepEqual(answers, ['sent', 'sent']);
+    assert.equal((await stub.requests()).length, 2);
+    assert.equal((await action.send(baseConfig(stub.url))).type, 'sent');
   });
 });
 
