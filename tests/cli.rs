@@ -483,20 +483,31 @@ struct Served {
 
 impl Served {
     fn start(name: &str, stub: &StubSiptel, extra: &[&str]) -> Served {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--base-url".into(),
+            stub.base_url().into(),
+            "--caller".into(),
+            "acme=SIPTEL_SERVE_TEST_TOKEN".into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        Served::spawn(name, &args, &[])
+    }
+
+    /// `siptel-sms serve ARGS` with `envs` and the test binaries' compile
+    /// cache, once it says where it listens.
+    fn spawn(name: &str, args: &[std::ffi::OsString], envs: &[(&str, &str)]) -> Served {
         use std::io::BufRead;
         let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-serve-{name}.log"));
         let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasmtime-cache");
         let mut child = Command::new(env!("CARGO_BIN_EXE_siptel-sms"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--base-url"])
-            .arg(stub.base_url())
-            .args([
-                "--caller",
-                "acme=SIPTEL_SERVE_TEST_TOKEN",
-                "--compile-cache",
-            ])
+            .arg("serve")
+            .args(args)
+            .arg("--compile-cache")
             .arg(&cache)
-            .args(extra)
             .env("SIPTEL_SERVE_TEST_TOKEN", SERVE_TOKEN)
+            .envs(envs.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("the log file"))
             .spawn()
@@ -750,4 +761,43 @@ fn serve_sheds_a_connection_flood_with_503_and_still_answers_a_check() {
     assert_eq!(shed["level"], "WARN");
     assert_eq!(shed["client_ip"], "127.0.0.2");
     assert!(shed["message"].as_str().unwrap().contains("shed"));
+}
+
+#[test]
+fn serve_takes_its_settings_from_a_file_below_the_environment_and_the_flags() {
+    let stub = stub();
+    let file = scratch_file(
+        "serve.toml",
+        &format!(
+            "listen = \"127.0.0.1:0\"\nbase-url = \"{}\"\ncaller = [\"acme=SIPTEL_SERVE_TEST_TOKEN\"]\n\
+             max-connections = 100\nmax-connections-per-ip = 10\nidle-timeout = 5\nlog-level = \"warn\"\n",
+            stub.base_url()
+        ),
+    );
+    let served = Served::spawn(
+        "config",
+        &[
+            "--config".into(),
+            file.into(),
+            "--log-level".into(),
+            "info".into(),
+        ],
+        &[("SIPTEL_SMS_MAX_CONNECTIONS", "50")],
+    );
+    let log = served.log();
+    let listening = log
+        .iter()
+        .find(|line| line["message"].as_str().unwrap().starts_with("listening"))
+        .unwrap_or_else(|| panic!("no listening line (the flag's info level): {log:?}"));
+    assert_eq!(listening["max_connections"], 50, "the environment wins");
+    assert_eq!(listening["max_connections_per_ip"], 10, "from the file");
+    // The file's caller: a check needs its token.
+    let check = serde_json::json!({"config": serde_json::from_str::<Value>(&serve_send_body(&stub)).unwrap()["config"]});
+    let (status, body) = served.request([127, 0, 0, 1], "POST", "/v1/check", &check.to_string());
+    assert_eq!((status, body.as_str()), (200, "[]"));
+
+    let wrong = scratch_file("serve-wrong.toml", "max-conections = 5\n");
+    let run = siptel_sms(&["serve", "--config", wrong.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("max-conections"), "{run:?}");
 }

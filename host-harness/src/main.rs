@@ -2,6 +2,7 @@
 
 mod demo;
 mod render;
+mod serve_config;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -122,19 +123,29 @@ struct HostArgs {
     ca_cert: Option<PathBuf>,
 }
 
+/// `serve`'s settings. Each may also come from the environment variable
+/// named in its help, or from `--config`'s file; a flag wins over the
+/// environment, which wins over the file.
 #[derive(Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// TOML file of these settings, keyed by flag name (`listen = "..."`,
+    /// `caller = ["acme=ACME_TOKEN"]`, `max-connections = 256`, ...); list
+    /// flags given on the command line replace the file's lists.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8080). Plain HTTP: put a
+    /// TLS-terminating proxy in front.
+    #[arg(long, env = "SIPTEL_SMS_LISTEN")]
+    listen: Option<SocketAddr>,
     /// Siptel base URL: the only place requests may reach (default
     /// https://api.siptel.cl); a config's `base-url` must name it.
-    #[arg(long)]
+    #[arg(long, env = "SIPTEL_SMS_BASE_URL")]
     base_url: Option<String>,
     /// A caller: `TENANT=ENV_VAR` reads the tenant's bearer token from the
     /// environment variable ENV_VAR (at least 32 characters). With callers,
-    /// every request but `GET /v1/health` must carry one's token; without,
-    /// requests are anonymous and may use no secret. Repeatable.
+    /// every request but `GET /v1/health`, `/v1/ready` and `/metrics` must
+    /// carry one's token; without, requests are anonymous and may use no
+    /// secret. Repeatable.
     #[arg(long = "caller", value_name = "TENANT=ENV_VAR")]
     callers: Vec<String>,
     /// Grants a caller a secret: `TENANT=NAME` lets the tenant's requests
@@ -143,24 +154,25 @@ struct ServeArgs {
     grants: Vec<String>,
     /// Connections served at once; one more is answered 503 at once and
     /// closed (default: 1024, or less to stay under the descriptor limit).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "SIPTEL_SMS_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
     /// Connections one client IP may hold (default: --max-connections).
     /// Behind a proxy every connection is the proxy's: leave it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "SIPTEL_SMS_MAX_CONNECTIONS_PER_IP")]
     max_connections_per_ip: Option<usize>,
     /// Seconds a connection may wait before sending a request's head; an
-    /// idle keep-alive connection is closed after it.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-    idle_timeout: u64,
+    /// idle keep-alive connection is closed after it (default 30).
+    #[arg(long, value_name = "SECONDS", env = "SIPTEL_SMS_IDLE_TIMEOUT")]
+    idle_timeout: Option<u64>,
     /// Seconds a shutdown waits for requests in flight (default: the
     /// longest a send may take, about 5 min 20 s, so none is cut off).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", env = "SIPTEL_SMS_DRAIN_TIMEOUT")]
     drain_timeout: Option<u64>,
     /// Least level of the JSON log lines on stderr: error, warn, info
-    /// (one line per request), debug (also probes and scrapes), trace, off.
-    #[arg(long, value_name = "LEVEL", default_value = "info")]
-    log_level: tracing_subscriber::filter::LevelFilter,
+    /// (one line per request; the default), debug (also probes and
+    /// scrapes), trace, off.
+    #[arg(long, value_name = "LEVEL", env = "SIPTEL_SMS_LOG_LEVEL")]
+    log_level: Option<tracing_subscriber::filter::LevelFilter>,
     #[command(flatten)]
     host: HostArgs,
 }
@@ -436,13 +448,17 @@ impl ServeArgs {
 /// `serve`: the service component on this host until SIGTERM or SIGINT,
 /// then a drain; exits 0 when every request in flight was answered.
 async fn serve(args: ServeArgs, cache: Option<PathBuf>) -> Result<ExitCode> {
+    let args = args.with_file()?;
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
         .with_writer(std::io::stderr)
-        .with_max_level(args.log_level)
+        .with_max_level(
+            args.log_level
+                .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO),
+        )
         .init();
     let mut options = args.host.options(cache)?;
     if let Some(url) = &args.base_url {
@@ -453,9 +469,10 @@ async fn serve(args: ServeArgs, cache: Option<PathBuf>) -> Result<ExitCode> {
     let shutdown = shutdown_signals()?;
     let started = std::time::Instant::now();
     let service = SiptelSmsService::builtin(options, args.callers()?)?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(
         target: "siptel_sms::serve",
@@ -533,7 +550,9 @@ impl ServeArgs {
         ServeOptions {
             max_connections,
             max_connections_per_ip: self.max_connections_per_ip.unwrap_or(max_connections),
-            idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
+            idle_timeout: self
+                .idle_timeout
+                .map_or(default.idle_timeout, |s| Duration::from_secs(s.max(1))),
             drain_timeout: self.drain_timeout.map(Duration::from_secs),
         }
     }
