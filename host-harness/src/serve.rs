@@ -102,11 +102,17 @@ impl SiptelSmsService {
         let graceful = GracefulShutdown::new();
         let mut shed_log = ShedLog::default();
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut report = tokio::time::interval(Duration::from_secs(1));
+        report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let accepted = tokio::select! {
                 biased;
                 () = &mut shutdown => break,
                 accepted = listener.accept() => accepted,
+                _ = report.tick() => {
+                    shed_log.flush();
+                    continue;
+                }
             };
             let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,
@@ -148,6 +154,7 @@ impl SiptelSmsService {
             });
         }
         drop(listener);
+        shed_log.flush();
         self.draining.store(true, Ordering::SeqCst);
         let timeout = options
             .drain_timeout
@@ -252,8 +259,9 @@ impl Drop for Permit {
     }
 }
 
-/// Logs shed connections: the first at once, then at most one line a
-/// second with how many were shed since, so a flood does not flood the log.
+/// Logs shed connections: the first after a quiet second at once, the
+/// rest as one line a second with how many were shed, so a flood does not
+/// flood the log.
 #[derive(Default)]
 struct ShedLog {
     last: Option<Instant>,
@@ -280,6 +288,20 @@ impl ShedLog {
         );
         self.last = Some(Instant::now());
         self.unlogged = 0;
+    }
+
+    /// Logs the connections shed since the last line, if any (called
+    /// every second and at shutdown).
+    fn flush(&mut self) {
+        if self.unlogged > 0 {
+            tracing::warn!(
+                target: "siptel_sms::serve",
+                shed = self.unlogged,
+                "connections shed with 503 since the last report"
+            );
+            self.last = Some(Instant::now());
+            self.unlogged = 0;
+        }
     }
 }
 
