@@ -22,7 +22,7 @@
 //! sets (`x-siptel-outcome`, `x-siptel-code`, `idempotency-key`), which are
 //! passed on to the client.
 
-use crate::admission::{CallKind, Ticket};
+use crate::admission::CallKind;
 use crate::callers::{Caller, Callers, Identity};
 use crate::error::{Called, Failed, HostError, LoadError};
 use crate::metrics::Metrics;
@@ -260,6 +260,26 @@ impl SiptelSmsService {
         let Some((tenant, grant)) = self.caller(authorization.as_ref()) else {
             return (unauthorized(), None);
         };
+        let answer = self
+            .sandboxed(parts, body, route, tenant.as_deref(), grant)
+            .await;
+        (answer, tenant)
+    }
+
+    /// Reads the body, waits for a slot, and runs the component on the
+    /// request in a fresh store: its answer, or the host's.
+    async fn sandboxed<B>(
+        &self,
+        mut parts: http::request::Parts,
+        body: B,
+        route: Option<api::Route>,
+        tenant: Option<&str>,
+        grant: BTreeSet<String>,
+    ) -> http::Response<ResponseBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         // The component answers wrong paths; the host needs the route only
         // to give sends their deadline.
         let limits = &self.options().limits;
@@ -277,7 +297,7 @@ impl SiptelSmsService {
         let path = parts.uri.path().to_owned();
         let body = match read_body(body).await {
             Ok(body) => body,
-            Err(answer) => return (host_answer(answer), tenant),
+            Err(answer) => return host_answer(answer),
         };
         parts
             .headers
@@ -285,7 +305,7 @@ impl SiptelSmsService {
         let request = http::Request::from_parts(parts, Full::new(body));
 
         let waiting = Instant::now();
-        let admitted = self.sandbox.admit(kind, tenant.as_deref()).await;
+        let admitted = self.sandbox.admit(kind, tenant).await;
         self.metrics.slot_wait(waiting.elapsed());
         let ticket = match admitted {
             Ok(ticket) => ticket,
@@ -293,27 +313,9 @@ impl SiptelSmsService {
                 if matches!(error, HostError::Busy(_)) {
                     self.metrics.busy();
                 }
-                return (failure_answer(&error), tenant);
+                return failure_answer(&error);
             }
         };
-        let answer = self
-            .sandboxed(request, ticket, grant, timeout, method, path, route)
-            .await;
-        (answer, tenant)
-    }
-
-    /// Runs the component on `request` in a fresh store; its answer.
-    #[allow(clippy::too_many_arguments)]
-    async fn sandboxed(
-        &self,
-        request: http::Request<Full<Bytes>>,
-        ticket: Ticket,
-        grant: BTreeSet<String>,
-        timeout: Duration,
-        method: String,
-        path: String,
-        route: Option<api::Route>,
-    ) -> http::Response<ResponseBody> {
         let mut config = WasiConfigVariables::new();
         config.insert(
             HOST_INJECTED,
