@@ -613,6 +613,8 @@ async fn health_and_ready_take_no_slot_and_read_no_body() {
             .post("/v1/check", json!({"config": config(&f.stub)}))
             .await;
         assert_eq!(check.status, 503, "{}", check.text);
+        let busy = sample(&f.service.metrics_text(), "siptel_sms_busy_refusals_total");
+        assert_eq!(busy, 1.0);
         // ...while a flood of probes, without a token and with bodies that
         // never come, is answered at once.
         for _ in 0..50 {
@@ -694,6 +696,33 @@ async fn metrics_count_a_send_by_outcome() {
     assert_eq!(sample(&after, sends), 2.0, "{after}");
     // Nothing of a caller, a key or a body is in a label.
     assert!(!after.contains("acme") && !after.contains(&common::stub_key()));
+
+    // A send aimed elsewhere is refused by the egress hook, and counted
+    // when its sandbox is gone (just after the answer).
+    let mut elsewhere = config(&f.stub);
+    elsewhere["base-url"] = "http://127.0.0.1:9".into();
+    let answer = f
+        .post(
+            "/v1/send",
+            json!({"config": elsewhere, "entities": entities()}),
+        )
+        .await;
+    assert_eq!(
+        answer.headers["x-siptel-code"], "request-denied",
+        "{}",
+        answer.text
+    );
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while sample(
+            &f.service.metrics_text(),
+            "siptel_sms_egress_refusals_total",
+        ) < 1.0
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the refusal is counted");
 }
 
 #[tokio::test]
