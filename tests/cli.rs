@@ -709,7 +709,7 @@ fn serve_answers_a_send_in_flight_at_sigterm_and_exits_0() {
 }
 
 #[test]
-fn serve_sheds_a_connection_flood_with_503_and_still_answers_a_check() {
+fn serve_sheds_a_connection_flood_with_503_and_still_answers_checks() {
     let stub = stub();
     let served = Served::start(
         "flood",
@@ -733,15 +733,16 @@ fn serve_sheds_a_connection_flood_with_503_and_still_answers_a_check() {
     let (status, body) = served.request([127, 0, 0, 3], "POST", "/v1/check", &check.to_string());
     assert_eq!((status, body.as_str()), (200, "[]"));
 
-    // Up to the total cap, then shed: 4 + 3 idle, then connections from
-    // fresh addresses, each asking for health on a kept-alive connection,
-    // are served (and held) until one is shed. (The check's connection may
-    // still count for a moment after its answer, so the cap may come one
-    // sooner.)
-    let mut held: Vec<_> = (0..3)
+    // At the total cap, a connection that has sent no request yet is
+    // closed to make room for a client with a request.
+    let mut held: Vec<_> = (0..4)
         .map(|_| served.connect_from([127, 0, 0, 4]))
         .collect();
-    let shed_total = (10..13).any(|last| {
+    let (status, body) = served.request([127, 0, 0, 5], "POST", "/v1/check", &check.to_string());
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    // Once every place is a connection that has sent a request (each asks
+    // for health and is kept alive), the next one is shed.
+    let shed_total = (10..40).any(|last| {
         let mut stream = served.connect_from([127, 0, 0, last]);
         std::io::Write::write_all(
             &mut stream,
@@ -777,6 +778,10 @@ fn serve_sheds_a_connection_flood_with_503_and_still_answers_a_check() {
     );
     assert!(
         metrics.contains(r#"siptel_sms_connections_shed_total{reason="total"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"siptel_sms_connections_shed_total{reason="idle-evicted"}"#),
         "{metrics}"
     );
 

@@ -152,12 +152,14 @@ struct ServeArgs {
     /// name `secret:NAME`. Repeatable.
     #[arg(long = "grant", value_name = "TENANT=NAME")]
     grants: Vec<String>,
-    /// Connections served at once; one more is answered 503 at once and
-    /// closed (default: 1024, or less to stay under the descriptor limit).
+    /// Connections served at once (default: 1024, or less to stay under
+    /// the descriptor limit). One more closes the oldest connection that
+    /// has sent no request yet or, when all have, is answered 503.
     #[arg(long, value_name = "N", env = "SIPTEL_SMS_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
-    /// Connections one client IP may hold (default: --max-connections).
-    /// Behind a proxy every connection is the proxy's: leave it.
+    /// Connections one client IP may hold; one more is answered 503
+    /// (default: no cap but --max-connections). Behind a proxy every
+    /// connection is the proxy's: leave it.
     #[arg(long, value_name = "N", env = "SIPTEL_SMS_MAX_CONNECTIONS_PER_IP")]
     max_connections_per_ip: Option<usize>,
     /// Seconds a connection may wait before sending a request's head; an

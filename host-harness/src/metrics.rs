@@ -64,6 +64,9 @@ pub enum ShedReason {
     Total,
     /// The client's IP holds `ServeOptions::max_connections_per_ip`.
     PerIp,
+    /// An open connection that had sent no request yet was closed to make
+    /// room for a new one at `ServeOptions::max_connections`.
+    IdleEvicted,
 }
 
 impl ShedReason {
@@ -71,6 +74,7 @@ impl ShedReason {
         match self {
             ShedReason::Total => "total",
             ShedReason::PerIp => "per-ip",
+            ShedReason::IdleEvicted => "idle-evicted",
         }
     }
 }
@@ -124,8 +128,9 @@ impl Metrics {
         let shed = Family::<ShedLabels, Counter>::default();
         registry.register(
             "connections_shed",
-            "Connections answered 503 and closed at accept, by the limit they hit \
-             (total, per-ip)",
+            "Connections closed by the connection limits: new ones answered 503 \
+             at the total or per-IP cap (total, per-ip), or open ones without a \
+             request closed to make room at the total cap (idle-evicted)",
             shed.clone(),
         );
         Metrics {

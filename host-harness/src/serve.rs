@@ -2,10 +2,14 @@
 //! loop, its connection limits, and the drain on shutdown.
 //!
 //! Every connection is counted against [`ServeOptions::max_connections`]
-//! and [`ServeOptions::max_connections_per_ip`]; one past either is
-//! answered `503` with `Retry-After` at once and closed, so a flood of idle
-//! connections is shed while the process still has descriptors to accept
-//! (and answer) others. When the shutdown future completes the listener is
+//! and [`ServeOptions::max_connections_per_ip`], so the process keeps
+//! descriptors to accept (and answer) others. At the total cap the oldest
+//! connection that has sent no request yet is closed to make room, so a
+//! flood of idle connections cannot keep a client with a request out; when
+//! every connection has sent one, or past the per-IP cap, the new
+//! connection is answered `503` with `Retry-After` at once and closed
+//! gently (its bytes read and discarded for a moment, so the answer is not
+//! lost to a reset). When the shutdown future completes the listener is
 //! closed, idle connections are closed, and requests in flight finish
 //! (hyper-util's `GracefulShutdown`), as do the component tasks of clients
 //! that left, within [`ServeOptions::drain_timeout`].
@@ -17,24 +21,29 @@
 use crate::metrics::ShedReason;
 use crate::service::SiptelSmsService;
 use hyper_util::server::graceful::GracefulShutdown;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
 
 /// How [`SiptelSmsService::serve_until`] serves connections.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
-    /// Connections served at once; one more is answered 503 and closed.
-    /// Keep it well under the process's descriptor limit (each connection
-    /// holds one, and so does each request's call to Siptel).
+    /// Connections served at once. One more closes the oldest connection
+    /// without a request yet, or, when all have sent one, is answered 503
+    /// and closed. Keep it well under the process's descriptor limit (each
+    /// connection holds one, and so does each request's call to Siptel).
     pub max_connections: usize,
-    /// Connections one client IP may hold at once (503 past it). Behind a
-    /// proxy every connection is the proxy's: keep it at `max_connections`.
+    /// Connections one client IP may hold at once (503 past it); at or
+    /// above `max_connections` there is no per-IP cap. Behind a proxy every
+    /// connection is the proxy's: keep it at `max_connections`.
     pub max_connections_per_ip: usize,
     /// Longest a connection may take to send a request's head, the first
     /// or the next one on a keep-alive connection: an idle connection is
@@ -77,6 +86,28 @@ content-length: 100\r\n\
 \r\n\
 {\"error\":\"too-many-connections\",\"message\":\"the service holds all the connections it serves at once\"}";
 
+/// Shed connections being closed gently at once (each holds a descriptor
+/// for up to [`CLOSE_WAIT`]); past it they are closed at once.
+const CLOSING_AT_ONCE: usize = 32;
+
+/// Longest a shed connection is read (and its bytes discarded) after its
+/// answer, so that closing it does not reset the answer away.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// Answers a shed connection 503, ends its sending side and discards what
+/// the client sent (for at most [`CLOSE_WAIT`]) before closing: a socket
+/// closed with unread bytes is reset, and the client may lose the answer.
+async fn close_gently(mut stream: TcpStream, _closer: OwnedSemaphorePermit) {
+    let mut buffer = [0; 4096];
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        stream.write_all(SHED_ANSWER).await?;
+        stream.shutdown().await?;
+        while stream.read(&mut buffer).await? > 0 {}
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+}
+
 impl SiptelSmsService {
     /// Serves HTTP/1.1 (keep-alive) on `listener` with the default
     /// [`ServeOptions`] until the task is dropped (no drain; see
@@ -99,6 +130,7 @@ impl SiptelSmsService {
         shutdown: impl Future<Output = ()>,
     ) -> Drained {
         let limiter = Limiter::new(&options);
+        let closing = Arc::new(Semaphore::new(CLOSING_AT_ONCE));
         let graceful = GracefulShutdown::new();
         let mut shed_log = ShedLog::default();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -130,16 +162,30 @@ impl SiptelSmsService {
                 Err(reason) => {
                     self.metrics().shed(reason);
                     shed_log.shed(reason, ip, &options);
-                    // A fresh socket's send buffer takes the whole answer;
-                    // the connection closes when `stream` drops.
-                    let _ = stream.try_write(SHED_ANSWER);
+                    match Arc::clone(&closing).try_acquire_owned() {
+                        Ok(closer) => {
+                            tokio::spawn(close_gently(stream, closer));
+                        }
+                        // Too many closing already: the answer goes out
+                        // (a fresh socket's buffer takes it), but a client
+                        // that already sent its request may see a reset.
+                        Err(_) => {
+                            let _ = stream.try_write(SHED_ANSWER);
+                        }
+                    }
                     continue;
                 }
             };
+            if let Some(evicted) = permit.evicted {
+                self.metrics().shed(ShedReason::IdleEvicted);
+                shed_log.shed(ShedReason::IdleEvicted, evicted, &options);
+            }
             let _ = stream.set_nodelay(true);
             let open = self.metrics().connection();
             let service = Arc::clone(&self);
+            let first = permit.first_request();
             let handler = hyper::service::service_fn(move |request| {
+                first.seen();
                 let service = Arc::clone(&service);
                 async move { Ok::<_, Infallible>(service.handle(request).await) }
             });
@@ -149,7 +195,11 @@ impl SiptelSmsService {
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), handler);
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
-                let _ = connection.await;
+                // Evicted: dropping the connection closes it.
+                tokio::select! {
+                    _ = connection => {}
+                    () = permit.evict.cancelled() => {}
+                }
                 drop((permit, open));
             });
         }
@@ -196,7 +246,8 @@ impl SiptelSmsService {
     }
 }
 
-/// The connections open, in total and per client IP.
+/// The connections open, in total and per client IP, and those that have
+/// sent no request yet (evictable).
 struct Limiter {
     max: usize,
     per_ip: usize,
@@ -207,12 +258,21 @@ struct Limiter {
 struct Open {
     total: usize,
     by_ip: HashMap<IpAddr, usize>,
+    /// Connections without a request yet, oldest first: id, IP, and how to
+    /// close one.
+    fresh: BTreeMap<u64, (IpAddr, CancellationToken)>,
+    next_id: u64,
 }
 
 /// A connection's place under the limits; dropping it frees the place.
 struct Permit {
+    id: u64,
     ip: IpAddr,
     open: Arc<Mutex<Open>>,
+    /// Cancelled when the connection is evicted to make room.
+    evict: CancellationToken,
+    /// The IP of the connection evicted to admit this one.
+    evicted: Option<IpAddr>,
 }
 
 impl Limiter {
@@ -224,20 +284,41 @@ impl Limiter {
         }
     }
 
+    /// A place for a connection from `ip`. At the total cap, the oldest
+    /// connection that has sent no request yet is evicted to make room (an
+    /// idle flood holds no place a client with a request needs); when every
+    /// connection has sent one, the new connection is shed.
     fn admit(&self, ip: IpAddr) -> Result<Permit, ShedReason> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        if open.total >= self.max {
-            return Err(ShedReason::Total);
-        }
-        let of_ip = open.by_ip.entry(ip).or_default();
-        if *of_ip >= self.per_ip {
+        // A per-IP cap at the total cap is none: the total's rule applies.
+        if self.per_ip < self.max && open.by_ip.get(&ip).copied().unwrap_or(0) >= self.per_ip {
             return Err(ShedReason::PerIp);
         }
-        *of_ip += 1;
+        let mut evicted = None;
+        if open.total >= self.max {
+            // The evicted connection's place is freed when its task ends,
+            // a moment later: until then the total may pass the cap by the
+            // evictions under way.
+            match open.fresh.pop_first() {
+                Some((_, (ip, evict))) => {
+                    evict.cancel();
+                    evicted = Some(ip);
+                }
+                None => return Err(ShedReason::Total),
+            }
+        }
+        *open.by_ip.entry(ip).or_default() += 1;
         open.total += 1;
+        let id = open.next_id;
+        open.next_id += 1;
+        let evict = CancellationToken::new();
+        open.fresh.insert(id, (ip, evict.clone()));
         Ok(Permit {
+            id,
             ip,
             open: Arc::clone(&self.open),
+            evict,
+            evicted,
         })
     }
 
@@ -246,10 +327,38 @@ impl Limiter {
     }
 }
 
+impl Permit {
+    /// What tells the limiter the connection's first request came.
+    fn first_request(&self) -> FirstRequest {
+        FirstRequest {
+            id: self.id,
+            open: Arc::clone(&self.open),
+            seen: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Marks a connection as no longer evictable at its first request.
+struct FirstRequest {
+    id: u64,
+    open: Arc<Mutex<Open>>,
+    seen: AtomicBool,
+}
+
+impl FirstRequest {
+    fn seen(&self) {
+        if !self.seen.swap(true, Ordering::Relaxed) {
+            let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            open.fresh.remove(&self.id);
+        }
+    }
+}
+
 impl Drop for Permit {
     fn drop(&mut self) {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         open.total -= 1;
+        open.fresh.remove(&self.id);
         if let Some(of_ip) = open.by_ip.get_mut(&self.ip) {
             *of_ip -= 1;
             if *of_ip == 0 {
@@ -284,7 +393,7 @@ impl ShedLog {
             shed = self.unlogged,
             max_connections = options.max_connections,
             max_connections_per_ip = options.max_connections_per_ip,
-            "connections shed with 503: at the connection limit"
+            "connections shed at the connection limit (new ones answered 503, or idle ones closed)"
         );
         self.last = Some(Instant::now());
         self.unlogged = 0;
@@ -297,7 +406,7 @@ impl ShedLog {
             tracing::warn!(
                 target: "siptel_sms::serve",
                 shed = self.unlogged,
-                "connections shed with 503 since the last report"
+                "connections shed since the last report"
             );
             self.last = Some(Instant::now());
             self.unlogged = 0;
@@ -319,13 +428,45 @@ mod tests {
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
         let a1 = limiter.admit(a).unwrap();
-        let _a2 = limiter.admit(a).unwrap();
+        let a2 = limiter.admit(a).unwrap();
         assert_eq!(limiter.admit(a).err(), Some(ShedReason::PerIp));
-        let _b1 = limiter.admit(b).unwrap();
+        let b1 = limiter.admit(b).unwrap();
+        // Every connection has sent a request: nothing to evict.
+        for permit in [&a1, &a2, &b1] {
+            permit.first_request().seen();
+        }
         assert_eq!(limiter.admit(b).err(), Some(ShedReason::Total));
         drop(a1);
         let _a3 = limiter.admit(a).unwrap();
         assert_eq!(limiter.open(), 3);
+    }
+
+    #[test]
+    fn at_the_total_cap_the_oldest_connection_without_a_request_is_evicted() {
+        let limiter = Limiter::new(&ServeOptions {
+            max_connections: 3,
+            ..ServeOptions::default()
+        });
+        let ip = |last| IpAddr::from([10, 0, 0, last]);
+        let idle1 = limiter.admit(ip(1)).unwrap();
+        let busy = limiter.admit(ip(2)).unwrap();
+        busy.first_request().seen();
+        let idle2 = limiter.admit(ip(3)).unwrap();
+        let new = limiter.admit(ip(4)).unwrap();
+        assert_eq!(new.evicted, Some(ip(1)));
+        assert!(idle1.evict.is_cancelled());
+        assert!(!idle2.evict.is_cancelled() && !busy.evict.is_cancelled());
+        // Over the cap until the evicted connection's task drops its place.
+        assert_eq!(limiter.open(), 4);
+        drop(idle1);
+        assert_eq!(limiter.open(), 3);
+        new.first_request().seen();
+        let fifth = limiter.admit(ip(5)).unwrap();
+        assert_eq!(fifth.evicted, Some(ip(3)));
+        fifth.first_request().seen();
+        drop(idle2);
+        // Every place is a connection with a request: shed.
+        assert_eq!(limiter.admit(ip(6)).err(), Some(ShedReason::Total));
     }
 
     #[test]
