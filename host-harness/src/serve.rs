@@ -82,9 +82,9 @@ content-type: application/json\r\n\
 retry-after: 1\r\n\
 x-siptel-code: too-many-connections\r\n\
 connection: close\r\n\
-content-length: 100\r\n\
+content-length: 109\r\n\
 \r\n\
-{\"error\":\"too-many-connections\",\"message\":\"the service holds all the connections it serves at once\"}";
+{\"error\":\"too-many-connections\",\"message\":\"the service is at its connection limit; repeat the request later\"}";
 
 /// Shed connections being closed gently at once (each holds a descriptor
 /// for up to [`CLOSE_WAIT`]); past it they are closed at once.
