@@ -467,6 +467,10 @@ async fn serve(args: ServeArgs, cache: Option<PathBuf>) -> Result<ExitCode> {
         options.siptel_base_url = url.clone();
     }
     let serve_options = args.serve_options(options.limits.concurrent_calls);
+    let compile_cache = options
+        .compile_cache
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), |dir| dir.display().to_string());
     // Before the first connection, so no signal in between is missed.
     let shutdown = shutdown_signals()?;
     let started = std::time::Instant::now();
@@ -480,6 +484,7 @@ async fn serve(args: ServeArgs, cache: Option<PathBuf>) -> Result<ExitCode> {
         target: "siptel_sms::serve",
         %addr,
         load_ms = started.elapsed().as_millis() as u64,
+        compile_cache,
         max_connections = serve_options.max_connections,
         max_connections_per_ip = serve_options.max_connections_per_ip,
         "listening (plain HTTP: TLS is the proxy's in front)"
