@@ -469,3 +469,367 @@ fn control_characters_in_echoed_values_are_shown_escaped() {
     assert!(!run.stdout.contains('\u{1b}'), "{run:?}");
     assert!(run.stdout.contains("U+001B]0;ownedU+0007"), "{run:?}");
 }
+
+/// The bearer token of the `serve` tests' caller.
+const SERVE_TOKEN: &str = "acme-serve-0123456789abcdef0123456789";
+
+/// A `siptel-sms serve` process on a free port of 127.0.0.1, with caller
+/// `acme`, its JSON log in a scratch file; killed on drop if still running.
+struct Served {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+    log: PathBuf,
+}
+
+impl Served {
+    fn start(name: &str, stub: &StubSiptel, extra: &[&str]) -> Served {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--base-url".into(),
+            stub.base_url().into(),
+            "--caller".into(),
+            "acme=SIPTEL_SERVE_TEST_TOKEN".into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        Served::spawn(name, &args, &[])
+    }
+
+    /// `siptel-sms serve ARGS` with `envs` and the test binaries' compile
+    /// cache, once it says where it listens.
+    fn spawn(name: &str, args: &[std::ffi::OsString], envs: &[(&str, &str)]) -> Served {
+        use std::io::BufRead;
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-serve-{name}.log"));
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasmtime-cache");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_siptel-sms"))
+            .arg("serve")
+            .args(args)
+            .arg("--compile-cache")
+            .arg(&cache)
+            .env("SIPTEL_SERVE_TEST_TOKEN", SERVE_TOKEN)
+            .envs(envs.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("the log file"))
+            .spawn()
+            .expect("the siptel-sms binary runs");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let _ = tx.send(line);
+            }
+        });
+        // A cold compile of the component takes half a minute on a debug
+        // build; a warm cache, a fraction of a second.
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(180))
+            .expect("serve says where it listens")
+            .unwrap();
+        let addr = line
+            .rsplit("http://")
+            .next()
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Served { child, addr, log }
+    }
+
+    /// The JSON lines of the log so far.
+    fn log(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect()
+    }
+
+    /// Waits (at most 60 s) for the process to exit; its exit code.
+    fn exit_code(&mut self) -> Option<i32> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(std::time::Instant::now() < deadline, "serve did not exit");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// A connection to the service from `source` (any 127.x address).
+    fn connect_from(&self, source: [u8; 4]) -> std::net::TcpStream {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .unwrap();
+        let stream = runtime.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind((source, 0).into()).unwrap();
+            socket.connect(self.addr).await.unwrap()
+        });
+        let stream = stream.into_std().unwrap();
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        stream
+    }
+
+    /// One request (`Connection: close`) from `source`: status and body.
+    fn request(&self, source: [u8; 4], method: &str, path: &str, body: &str) -> (u16, String) {
+        use std::io::Write;
+        let mut stream = self.connect_from(source);
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nhost: siptel-sms.test\r\n\
+             authorization: Bearer {SERVE_TOKEN}\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        read_answer(&mut stream)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Status and body of one answer on `stream` (its `content-length`
+/// bytes), leaving the connection open.
+fn read_response(stream: &mut std::net::TcpStream) -> (u16, String) {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let mut byte = [0];
+    while !bytes.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("an answer's head");
+        bytes.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&bytes).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no content-length: {head}"));
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).expect("the answer's body");
+    let status = head[9..12].parse().expect("a status");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Status and body of the answer on `stream`, read to its end.
+fn read_answer(stream: &mut std::net::TcpStream) -> (u16, String) {
+    use std::io::Read;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("an answer");
+    let status = text
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not HTTP: {text:?}"));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, body.to_owned())
+}
+
+/// A send body aimed at `stub`, window always open, the key in the config.
+fn serve_send_body(stub: &StubSiptel) -> String {
+    serde_json::json!({"config": {
+        "api-key": common::stub_key(), "sender": "56961234567", "recipient": "56987654321",
+        "message": "Hola Ana, un mensaje privado", "window-start": "00:00", "window-end": "23:59:59",
+        "weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+        "send-on-holidays": true, "base-url": stub.base_url()
+    }})
+    .to_string()
+}
+
+#[test]
+fn serve_answers_a_send_in_flight_at_sigterm_and_exits_0() {
+    let stub = stub();
+    stub.script([siptel_stub::Scripted::status(201).with_delay(std::time::Duration::from_secs(3))]);
+    let mut served = Served::start("sigterm", &stub, &[]);
+    let body = serve_send_body(&stub);
+    let addr = served.addr;
+    let send = {
+        let mut stream = served.connect_from([127, 0, 0, 1]);
+        std::thread::spawn(move || {
+            use std::io::Write;
+            write!(
+                stream,
+                "POST /v1/send HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {SERVE_TOKEN}\r\n\
+                 content-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            read_answer(&mut stream)
+        })
+    };
+    // SIGTERM once the POST has reached Siptel (which answers 3 s later).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while stub.request_count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no send reached the stub"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (status, answer) = send.join().unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer).unwrap()["type"],
+        "sent"
+    );
+    assert_eq!(served.exit_code(), Some(0), "{:?}", served.log());
+    assert_eq!(stub.request_count(), 1);
+
+    let log = served.log();
+    let request = log
+        .iter()
+        .find(|line| line["message"] == "request" && line["route"] == "send")
+        .unwrap_or_else(|| panic!("no request line: {log:?}"));
+    assert_eq!(request["tenant"], "acme");
+    assert_eq!(request["status"], 200);
+    assert_eq!(request["outcome"], "sent");
+    let key = serde_json::from_str::<Value>(&answer).unwrap()["idempotency-key"].clone();
+    assert_eq!(request["idempotency_key"], key);
+    assert!(request["latency_ms"].as_f64().unwrap() >= 1000.0);
+    assert!(
+        log.iter()
+            .any(|line| line["message"].as_str().unwrap().starts_with("drained"))
+    );
+    // No token, key or message text in the log.
+    let text = std::fs::read_to_string(&served.log).unwrap();
+    for secret in [SERVE_TOKEN, &common::stub_key(), "mensaje privado"] {
+        assert!(!text.contains(secret), "{secret} in the log:\n{text}");
+    }
+}
+
+#[test]
+fn serve_sheds_a_connection_flood_with_503_and_still_answers_checks() {
+    let stub = stub();
+    let served = Served::start(
+        "flood",
+        &stub,
+        &["--max-connections", "8", "--max-connections-per-ip", "4"],
+    );
+    // One client holds its four connections, idle; its next ones are shed.
+    let idle: Vec<_> = (0..4)
+        .map(|_| served.connect_from([127, 0, 0, 2]))
+        .collect();
+    for _ in 0..6 {
+        let (status, body) = read_answer(&mut served.connect_from([127, 0, 0, 2]));
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["error"],
+            "too-many-connections"
+        );
+    }
+    // Another client's check is answered.
+    let check = serde_json::json!({"config": serde_json::from_str::<Value>(&serve_send_body(&stub)).unwrap()["config"]});
+    let (status, body) = served.request([127, 0, 0, 3], "POST", "/v1/check", &check.to_string());
+    assert_eq!((status, body.as_str()), (200, "[]"));
+
+    // At the total cap, a connection that has sent no request yet is
+    // closed to make room for a client with a request.
+    let mut held: Vec<_> = (0..4)
+        .map(|_| served.connect_from([127, 0, 0, 4]))
+        .collect();
+    let (status, body) = served.request([127, 0, 0, 5], "POST", "/v1/check", &check.to_string());
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    // Once every place is a connection that has sent a request (each asks
+    // for health and is kept alive), the next one is shed.
+    let shed_total = (10..40).any(|last| {
+        let mut stream = served.connect_from([127, 0, 0, last]);
+        std::io::Write::write_all(
+            &mut stream,
+            b"GET /v1/health HTTP/1.1\r\nhost: siptel-sms.test\r\n\r\n",
+        )
+        .unwrap();
+        let (status, body) = read_response(&mut stream);
+        match status {
+            200 => {
+                held.push(stream);
+                false
+            }
+            503 => body.contains("too-many-connections"),
+            other => panic!("{other}: {body}"),
+        }
+    });
+    assert!(shed_total, "no connection was shed at the total cap");
+    drop(held);
+    drop(idle);
+    // Once the idle connections are gone, a scrape gets in.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let metrics = loop {
+        let (status, text) = served.request([127, 0, 0, 1], "GET", "/metrics", "");
+        if status == 200 {
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "the scrape is shed");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert!(
+        metrics.contains(r#"siptel_sms_connections_shed_total{reason="per-ip"} 6"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"siptel_sms_connections_shed_total{reason="total"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"siptel_sms_connections_shed_total{reason="idle-evicted"}"#),
+        "{metrics}"
+    );
+
+    let log = served.log();
+    let shed = log
+        .iter()
+        .find(|line| line["reason"] == "per-ip")
+        .unwrap_or_else(|| panic!("no shed line: {log:?}"));
+    assert_eq!(shed["level"], "WARN");
+    assert_eq!(shed["client_ip"], "127.0.0.2");
+    assert!(shed["message"].as_str().unwrap().contains("shed"));
+}
+
+#[test]
+fn serve_takes_its_settings_from_a_file_below_the_environment_and_the_flags() {
+    let stub = stub();
+    let file = scratch_file(
+        "serve.toml",
+        &format!(
+            "listen = \"127.0.0.1:0\"\nbase-url = \"{}\"\ncaller = [\"acme=SIPTEL_SERVE_TEST_TOKEN\"]\n\
+             max-connections = 100\nmax-connections-per-ip = 10\nidle-timeout = 5\nlog-level = \"warn\"\n",
+            stub.base_url()
+        ),
+    );
+    let served = Served::spawn(
+        "config",
+        &[
+            "--config".into(),
+            file.into(),
+            "--log-level".into(),
+            "info".into(),
+        ],
+        &[("SIPTEL_SMS_MAX_CONNECTIONS", "50")],
+    );
+    let log = served.log();
+    let listening = log
+        .iter()
+        .find(|line| line["message"].as_str().unwrap().starts_with("listening"))
+        .unwrap_or_else(|| panic!("no listening line (the flag's info level): {log:?}"));
+    assert_eq!(listening["max_connections"], 50, "the environment wins");
+    assert_eq!(listening["max_connections_per_ip"], 10, "from the file");
+    // The file's caller: a check needs its token.
+    let check = serde_json::json!({"config": serde_json::from_str::<Value>(&serve_send_body(&stub)).unwrap()["config"]});
+    let (status, body) = served.request([127, 0, 0, 1], "POST", "/v1/check", &check.to_string());
+    assert_eq!((status, body.as_str()), (200, "[]"));
+
+    let wrong = scratch_file("serve-wrong.toml", "max-conections = 5\n");
+    let run = siptel_sms(&["serve", "--config", wrong.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("max-conections"), "{run:?}");
+}

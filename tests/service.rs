@@ -579,3 +579,197 @@ async fn the_example_bodies_are_what_the_api_takes() {
     let check = f.post("/v1/check", json!({"config": send["config"]})).await;
     assert_eq!((check.status, check.json()), (200, json!([])));
 }
+
+/// Waits (at most 10 s) until the stub has received `n` requests.
+async fn stub_received(stub: &StubSiptel, n: usize) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while stub.request_count() < n {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the request reaches the stub");
+}
+
+#[tokio::test]
+async fn health_and_ready_take_no_slot_and_read_no_body() {
+    // One slot, held by a slow send.
+    let f = fixture_with(Limits {
+        concurrent_calls: 1,
+        quick_reserve: 0,
+        slot_wait: Duration::from_millis(100),
+        ..Limits::default()
+    });
+    f.stub
+        .script([Scripted::status(201).with_delay(Duration::from_secs(2))]);
+    let send = f.post(
+        "/v1/send",
+        json!({"config": config(&f.stub), "entities": entities()}),
+    );
+    let probes = async {
+        stub_received(&f.stub, 1).await;
+        // The only slot is taken: a check is refused...
+        let check = f
+            .post("/v1/check", json!({"config": config(&f.stub)}))
+            .await;
+        assert_eq!(check.status, 503, "{}", check.text);
+        let busy = sample(&f.service.metrics_text(), "siptel_sms_busy_refusals_total");
+        assert_eq!(busy, 1.0);
+        // ...while a flood of probes, without a token and with bodies that
+        // never come, is answered at once.
+        for _ in 0..50 {
+            for path in ["/v1/health", "/v1/ready"] {
+                let probe = http::Request::get(format!("http://siptel-sms.test{path}"))
+                    .header("content-length", "1000")
+                    .body(StalledBody)
+                    .unwrap();
+                let answer = tokio::time::timeout(Duration::from_secs(1), f.service.handle(probe))
+                    .await
+                    .unwrap_or_else(|_| panic!("{path} waited"));
+                assert_eq!(answer.status(), 200, "{path}");
+            }
+        }
+        let health = f.request("GET", "/v1/health", None, Vec::new()).await;
+        assert_eq!(health.json()["tzdata"], siptel_sms::tz::TZDATA_VERSION);
+        assert_eq!(
+            f.request("GET", "/v1/ready", None, Vec::new()).await.json()["status"],
+            "ready"
+        );
+    };
+    let (send, ()) = tokio::join!(send, probes);
+    assert_eq!(send.status, 200, "{}", send.text);
+    // No probe made a sandbox: the send (and the refused check, which got
+    // no slot) are all the host ran.
+    let finished = f.finished.lock().unwrap();
+    assert!(finished.iter().all(|done| done.path == "/v1/send"));
+}
+
+/// The value of the sample `series` (name and labels as exposed) in
+/// `text`, 0 when absent.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |value| value.parse().expect("a number"))
+}
+
+#[tokio::test]
+async fn metrics_count_a_send_by_outcome() {
+    let f = fixture();
+    let scrape = async || {
+        let answer = f.request("GET", "/metrics", None, Vec::new()).await;
+        assert_eq!(answer.status, 200);
+        assert!(
+            answer.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/openmetrics-text")
+        );
+        answer.text
+    };
+    let sent = r#"siptel_sms_sends_total{outcome="sent",code=""}"#;
+    let failed = r#"siptel_sms_sends_total{outcome="failed",code="insufficient-balance"}"#;
+    let before = scrape().await;
+    let answer = f
+        .post(
+            "/v1/send",
+            json!({"config": config(&f.stub), "entities": entities()}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.headers["x-siptel-outcome"], "sent");
+    assert_eq!(
+        answer.headers["idempotency-key"],
+        answer.json()["idempotency-key"].as_str().unwrap()
+    );
+    f.stub.script([Scripted::status(402)]);
+    let answer = f
+        .post(
+            "/v1/send",
+            json!({"config": config(&f.stub), "entities": entities()}),
+        )
+        .await;
+    assert_eq!(answer.status, 502, "{}", answer.text);
+    let after = scrape().await;
+    assert_eq!(sample(&after, sent), sample(&before, sent) + 1.0, "{after}");
+    assert_eq!(sample(&after, failed), sample(&before, failed) + 1.0);
+    let sends = r#"siptel_sms_request_duration_seconds_count{route="send"}"#;
+    assert_eq!(sample(&after, sends), 2.0, "{after}");
+    // Nothing of a caller, a key or a body is in a label.
+    assert!(!after.contains("acme") && !after.contains(&common::stub_key()));
+
+    // A send aimed elsewhere is refused by the egress hook, and counted
+    // when its sandbox is gone (just after the answer).
+    let mut elsewhere = config(&f.stub);
+    elsewhere["base-url"] = "http://127.0.0.1:9".into();
+    let answer = f
+        .post(
+            "/v1/send",
+            json!({"config": elsewhere, "entities": entities()}),
+        )
+        .await;
+    assert_eq!(
+        answer.headers["x-siptel-code"], "request-denied",
+        "{}",
+        answer.text
+    );
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while sample(
+            &f.service.metrics_text(),
+            "siptel_sms_egress_refusals_total",
+        ) < 1.0
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the refusal is counted");
+}
+
+#[tokio::test]
+async fn serve_until_drains_a_send_in_flight_and_then_stops_accepting() {
+    let f = fixture();
+    f.stub
+        .script([Scripted::status(201).with_delay(Duration::from_secs(1))]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = Arc::new(f.service);
+    let server = tokio::spawn(Arc::clone(&service).serve_until(
+        listener,
+        siptel_sms_host::ServeOptions::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let body = json!({"config": config(&f.stub), "entities": entities()});
+    let request = http::Request::post(format!("http://{addr}/v1/send"))
+        .header("authorization", format!("Bearer {ACME_TOKEN}"))
+        .body(Full::new(Bytes::from(serde_json::to_vec(&body).unwrap())))
+        .unwrap();
+    let send = tokio::spawn(client.request(request));
+    stub_received(&f.stub, 1).await;
+    stop.send(()).unwrap();
+    let drained = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the drain ends")
+        .unwrap();
+    assert!(drained.complete, "{drained:?}");
+    let response = send.await.unwrap().expect("the send is answered");
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["type"],
+        "sent"
+    );
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    let ready = service
+        .handle(
+            http::Request::get("http://siptel-sms.test/v1/ready")
+                .body(Full::new(Bytes::new()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(ready.status(), 503);
+}

@@ -51,9 +51,9 @@ fn entities() -> Vec<Entity> {
     .collect()
 }
 
-pub async fn run(json: bool) -> Result<ExitCode> {
+pub async fn run(json: bool, options: siptel_sms_host::HostOptions) -> Result<ExitCode> {
     let stub = StubSiptel::start(StubConfig::default())?;
-    let action = SiptelSms::builtin(crate::host_options())?;
+    let action = SiptelSms::builtin(options)?;
     let entities = entities();
     let now = CallOptions {
         siptel_base_url: Some(stub.base_url()),

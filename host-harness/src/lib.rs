@@ -24,7 +24,9 @@
 //! with shares per tenant and a reserve for quick calls: see [`Limits`].
 //!
 //! [`SiptelSmsService`] runs the service component (the same action over
-//! HTTP, the `wasi:http/proxy` world) in the same sandbox, one per request.
+//! HTTP, the `wasi:http/proxy` world) in the same sandbox, one per request,
+//! and serves it over HTTP/1.1 with connection limits, a drain on shutdown
+//! ([`ServeOptions`]), `tracing` events and Prometheus metrics.
 
 mod admission;
 mod bindings;
@@ -32,11 +34,13 @@ mod callers;
 mod egress;
 mod error;
 mod host;
+mod metrics;
 mod options;
 mod pool;
 mod redact;
 mod sandbox;
 mod secrets;
+mod serve;
 mod service;
 pub mod wire;
 
@@ -45,6 +49,7 @@ pub use error::{Called, Failed, HostError, LoadError};
 pub use host::SiptelSms;
 pub use options::{CallOptions, HostOptions, Limits, default_compile_cache};
 pub use redact::REDACTED;
+pub use serve::{Drained, ServeOptions};
 pub use service::{Finished, ResponseBody, SiptelSmsService};
 
 /// The action component `build.rs` built from this workspace, embedded, so

@@ -2,18 +2,21 @@
 
 mod demo;
 mod render;
+mod serve_config;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use siptel_sms::model::{Config, Entity, Outcome};
-use siptel_sms_host::{CallOptions, Caller, Finished, HostOptions, SiptelSms, SiptelSmsService};
+use siptel_sms_host::{
+    CallOptions, Caller, HostOptions, ServeOptions, SiptelSms, SiptelSmsService,
+};
 use siptel_stub::{StubConfig, StubSiptel};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +27,21 @@ use std::time::SystemTime;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// Where compiled code is kept between runs.
+#[derive(Args)]
+struct CacheArgs {
+    /// Directory of wasmtime's cache of compiled code, so a run loads the
+    /// component without compiling it again (default:
+    /// $XDG_CACHE_HOME/siptel-sms, else ~/.cache/siptel-sms).
+    #[arg(long, global = true, value_name = "DIR")]
+    compile_cache: Option<PathBuf>,
+    /// Compile the component at every start; use no cache directory.
+    #[arg(long, global = true, conflicts_with = "compile_cache")]
+    no_compile_cache: bool,
 }
 
 #[derive(Subcommand)]
@@ -46,8 +64,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serve the action over HTTP (the service component, one sandbox per
-    /// request) until interrupted.
+    /// Serve the action over plain HTTP (the service component, one sandbox
+    /// per request) until SIGTERM or SIGINT, then drain: requests in flight
+    /// are answered, then it exits 0. No TLS: put a TLS-terminating proxy in
+    /// front.
     Serve(ServeArgs),
     /// Run the stub Siptel on a port until interrupted.
     Stub {
@@ -103,25 +123,58 @@ struct HostArgs {
     ca_cert: Option<PathBuf>,
 }
 
+/// `serve`'s settings. Each may also come from the environment variable
+/// named in its help, or from `--config`'s file; a flag wins over the
+/// environment, which wins over the file.
 #[derive(Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// TOML file of these settings, keyed by flag name (`listen = "..."`,
+    /// `caller = ["acme=ACME_TOKEN"]`, `max-connections = 256`, ...); list
+    /// flags given on the command line replace the file's lists.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8080). Plain HTTP: put a
+    /// TLS-terminating proxy in front.
+    #[arg(long, env = "SIPTEL_SMS_LISTEN")]
+    listen: Option<SocketAddr>,
     /// Siptel base URL: the only place requests may reach (default
     /// https://api.siptel.cl); a config's `base-url` must name it.
-    #[arg(long)]
+    #[arg(long, env = "SIPTEL_SMS_BASE_URL")]
     base_url: Option<String>,
     /// A caller: `TENANT=ENV_VAR` reads the tenant's bearer token from the
     /// environment variable ENV_VAR (at least 32 characters). With callers,
-    /// every request but `GET /v1/health` must carry one's token; without,
-    /// requests are anonymous and may use no secret. Repeatable.
+    /// every request but `GET /v1/health`, `/v1/ready` and `/metrics` must
+    /// carry one's token; without, requests are anonymous and may use no
+    /// secret. Repeatable.
     #[arg(long = "caller", value_name = "TENANT=ENV_VAR")]
     callers: Vec<String>,
     /// Grants a caller a secret: `TENANT=NAME` lets the tenant's requests
     /// name `secret:NAME`. Repeatable.
     #[arg(long = "grant", value_name = "TENANT=NAME")]
     grants: Vec<String>,
+    /// Connections served at once (default: 1024, or less to stay under
+    /// the descriptor limit). One more closes the oldest connection that
+    /// has sent no request yet or, when all have, is answered 503.
+    #[arg(long, value_name = "N", env = "SIPTEL_SMS_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Connections one client IP may hold; one more is answered 503
+    /// (default: no cap but --max-connections). Behind a proxy every
+    /// connection is the proxy's: leave it.
+    #[arg(long, value_name = "N", env = "SIPTEL_SMS_MAX_CONNECTIONS_PER_IP")]
+    max_connections_per_ip: Option<usize>,
+    /// Seconds a connection may wait before sending a request's head; an
+    /// idle keep-alive connection is closed after it (default 30).
+    #[arg(long, value_name = "SECONDS", env = "SIPTEL_SMS_IDLE_TIMEOUT")]
+    idle_timeout: Option<u64>,
+    /// Seconds a shutdown waits for requests in flight (default: the
+    /// longest a send may take, about 5 min 20 s, so none is cut off).
+    #[arg(long, value_name = "SECONDS", env = "SIPTEL_SMS_DRAIN_TIMEOUT")]
+    drain_timeout: Option<u64>,
+    /// Least level of the JSON log lines on stderr: error, warn, info
+    /// (one line per request; the default), debug (also probes and
+    /// scrapes), trace, off.
+    #[arg(long, value_name = "LEVEL", env = "SIPTEL_SMS_LOG_LEVEL")]
+    log_level: Option<tracing_subscriber::filter::LevelFilter>,
     #[command(flatten)]
     host: HostArgs,
 }
@@ -140,7 +193,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let cache = cli.cache.directory();
+    match runtime.block_on(run(cli.command, cache)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -149,18 +203,21 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command) -> Result<ExitCode> {
+async fn run(command: Command, cache: Option<PathBuf>) -> Result<ExitCode> {
     match command {
-        Command::Demo { json } => demo::run(json).await,
+        Command::Demo { json } => demo::run(json, host_options(cache)).await,
         Command::Describe { json } => {
-            let form = load()?.describe(&CallOptions::default()).await?.value;
+            let form = SiptelSms::builtin(host_options(cache))?
+                .describe(&CallOptions::default())
+                .await?
+                .value;
             print(json, &form, || render::form(&form))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(args) => {
             let (config, _) = args.inputs()?;
             let options = args.options(None);
-            let problems = args.load()?.check(&config, &options).await?.value;
+            let problems = args.load(cache)?.check(&config, &options).await?.value;
             print(args.json, &problems, || render::problems(&problems))?;
             Ok(if problems.is_empty() {
                 ExitCode::SUCCESS
@@ -172,7 +229,7 @@ async fn run(command: Command) -> Result<ExitCode> {
             let (config, entities) = args.inputs()?;
             let options = args.options(args.at()?);
             let answer = args
-                .load()?
+                .load(cache)?
                 .preview(&config, &entities, &options)
                 .await?
                 .value;
@@ -190,11 +247,15 @@ async fn run(command: Command) -> Result<ExitCode> {
         Command::Send(args) => {
             let (config, entities) = args.inputs()?;
             let options = args.options(args.at()?);
-            let outcome = args.load()?.send(&config, &entities, &options).await?.value;
+            let outcome = args
+                .load(cache)?
+                .send(&config, &entities, &options)
+                .await?
+                .value;
             print(args.json, &outcome, || render::outcome(&outcome))?;
             Ok(exit_code(&outcome))
         }
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(args, cache).await,
         Command::Stub {
             port,
             api_key,
@@ -230,21 +291,31 @@ pub(crate) fn exit_code(outcome: &Outcome) -> ExitCode {
     }
 }
 
-/// The CLI's host: compiled code cached in the user's cache directory, so
-/// each run loads the component without compiling it again.
-pub(crate) fn host_options() -> HostOptions {
-    let cache_home = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
-    HostOptions {
-        compile_cache: cache_home.map(|dir| dir.join("siptel-sms")),
-        ..HostOptions::default()
+impl CacheArgs {
+    /// The cache directory: the flag's, else the user's cache directory;
+    /// none with `--no-compile-cache` (or without a home).
+    fn directory(&self) -> Option<PathBuf> {
+        if self.no_compile_cache {
+            return None;
+        }
+        if let Some(dir) = &self.compile_cache {
+            return Some(dir.clone());
+        }
+        let cache_home = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+        cache_home.map(|dir| dir.join("siptel-sms"))
     }
 }
 
-/// Loads the component with the default host options.
-fn load() -> Result<SiptelSms> {
-    Ok(SiptelSms::builtin(host_options())?)
+/// The CLI's host: compiled code cached in `cache`, so each run loads the
+/// component without compiling it again.
+pub(crate) fn host_options(cache: Option<PathBuf>) -> HostOptions {
+    HostOptions {
+        compile_cache: cache,
+        ..HostOptions::default()
+    }
 }
 
 fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {
@@ -259,8 +330,8 @@ fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> Str
 impl HostArgs {
     /// The CLI's host options with the secrets and the certificates named
     /// on the command line.
-    fn options(&self) -> Result<HostOptions> {
-        let mut options = host_options();
+    fn options(&self, cache: Option<PathBuf>) -> Result<HostOptions> {
+        let mut options = host_options(cache);
         for (name, variable) in self.secret_names()? {
             options.secrets.insert(
                 name.to_string(),
@@ -301,8 +372,8 @@ fn env_value(variable: &str, flag: &str, name: &str) -> Result<String> {
 impl CallArgs {
     /// Loads the component with the secrets and the certificates named on
     /// the command line.
-    fn load(&self) -> Result<SiptelSms> {
-        Ok(SiptelSms::builtin(self.host.options()?)?)
+    fn load(&self, cache: Option<PathBuf>) -> Result<SiptelSms> {
+        Ok(SiptelSms::builtin(self.host.options(cache)?)?)
     }
 
     fn inputs(&self) -> Result<(Config, Vec<Entity>)> {
@@ -376,41 +447,121 @@ impl ServeArgs {
     }
 }
 
-/// `serve`: the service component on this host, until interrupted.
-async fn serve(args: ServeArgs) -> Result<ExitCode> {
-    let mut options = args.host.options()?;
+/// `serve`: the service component on this host until SIGTERM or SIGINT,
+/// then a drain; exits 0 when every request in flight was answered.
+async fn serve(args: ServeArgs, cache: Option<PathBuf>) -> Result<ExitCode> {
+    let args = args.with_file()?;
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_writer(std::io::stderr)
+        .with_max_level(
+            args.log_level
+                .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO),
+        )
+        .init();
+    let mut options = args.host.options(cache)?;
     if let Some(url) = &args.base_url {
         options.siptel_base_url = url.clone();
     }
-    let service = SiptelSmsService::builtin(options, args.callers()?)?.on_finished(report);
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let serve_options = args.serve_options(options.limits.concurrent_calls);
+    let compile_cache = options
+        .compile_cache
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), |dir| dir.display().to_string());
+    // Before the first connection, so no signal in between is missed.
+    let shutdown = shutdown_signals()?;
+    let started = std::time::Instant::now();
+    let service = SiptelSmsService::builtin(options, args.callers()?)?;
+    let listen = args.listen.unwrap_or(([127, 0, 0, 1], 8080).into());
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    println!(
-        "siptel-sms service listening on http://{}",
-        listener.local_addr()?
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        target: "siptel_sms::serve",
+        %addr,
+        load_ms = started.elapsed().as_millis() as u64,
+        compile_cache,
+        max_connections = serve_options.max_connections,
+        max_connections_per_ip = serve_options.max_connections_per_ip,
+        "listening (plain HTTP: TLS is the proxy's in front)"
     );
-    Arc::new(service).serve(listener).await;
-    Ok(ExitCode::SUCCESS)
+    println!("siptel-sms service listening on http://{addr}");
+    let drained = Arc::new(service)
+        .serve_until(listener, serve_options, async {
+            let _ = shutdown.await;
+        })
+        .await;
+    Ok(if drained.complete {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
-/// One line on stderr for a request the host failed or whose egress it
-/// refused (output already scrubbed of the host's keys).
-fn report(finished: Finished) {
-    let Finished {
-        method,
-        path,
-        result,
-    } = finished;
-    match result {
-        Ok(called) if called.denied.is_empty() => {}
-        Ok(called) => eprintln!("{method} {path}: egress refused: {:?}", called.denied),
-        Err(failed) => eprintln!(
-            "{method} {path}: {} (refused: {:?}; guest stderr: {})",
-            failed.value,
-            failed.denied,
-            failed.stderr.trim()
-        ),
+/// Completes at the first SIGTERM or SIGINT; a second one ends the process
+/// at once (exit 1), cutting off what is still in flight.
+fn shutdown_signals() -> Result<tokio::sync::oneshot::Receiver<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let (first, shutdown) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut first = Some(first);
+        loop {
+            let signal = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            match first.take() {
+                Some(first) => {
+                    tracing::info!(
+                        target: "siptel_sms::serve",
+                        signal,
+                        "shutdown requested: draining (a second signal stops at once)"
+                    );
+                    let _ = first.send(());
+                }
+                None => {
+                    tracing::error!(
+                        target: "siptel_sms::serve",
+                        signal,
+                        "second signal: stopping without finishing requests in flight"
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+    });
+    Ok(shutdown)
+}
+
+impl ServeArgs {
+    /// The connection limits and timeouts of the flags; the default cap
+    /// stays under the descriptor limit, leaving room for the calls to
+    /// Siptel (one per slot) and the process's own.
+    fn serve_options(&self, slots: u32) -> ServeOptions {
+        let default = ServeOptions::default();
+        let max_connections = self.max_connections.unwrap_or_else(|| {
+            let descriptors = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+                .current
+                .unwrap_or(u64::MAX);
+            let room = descriptors.saturating_sub(u64::from(slots) + 64).max(16);
+            default
+                .max_connections
+                .min(usize::try_from(room).unwrap_or(usize::MAX))
+        });
+        ServeOptions {
+            max_connections,
+            max_connections_per_ip: self.max_connections_per_ip.unwrap_or(max_connections),
+            idle_timeout: self
+                .idle_timeout
+                .map_or(default.idle_timeout, |s| Duration::from_secs(s.max(1))),
+            drain_timeout: self.drain_timeout.map(Duration::from_secs),
+        }
     }
 }
 

@@ -11,10 +11,21 @@
 //! on the requests to Siptel); and it answers its own failures as JSON:
 //! 401 unknown caller, 503 no slot within `Limits::slot_wait` (with
 //! `Retry-After`), 504 past the deadline, 500 a trap or the memory limit.
+//!
+//! What the host answers itself, with no token, no body read and no slot
+//! taken: `GET /v1/health` (the versions of the data this build judges
+//! with), `GET /v1/ready` (503 once a drain began) and `GET /metrics`
+//! (`crate::metrics`). Every request is logged as one `tracing` event
+//! (target `siptel_sms::request`: tenant, route, status, outcome, code,
+//! idempotency key, latency), never with a token, a key or a body; the
+//! outcome, code and idempotency key come from the headers the component
+//! sets (`x-siptel-outcome`, `x-siptel-code`, `idempotency-key`), which are
+//! passed on to the client.
 
 use crate::admission::CallKind;
 use crate::callers::{Caller, Callers, Identity};
 use crate::error::{Called, Failed, HostError, LoadError};
+use crate::metrics::Metrics;
 use crate::options::HostOptions;
 use crate::sandbox::{self, CallSetup, CallState, Sandbox};
 use crate::secrets::Grant;
@@ -29,8 +40,9 @@ use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::task::TaskTracker;
 use wasmtime::component::Linker;
 use wasmtime_wasi_config::WasiConfigVariables;
 use wasmtime_wasi_http::WasiHttpView;
@@ -39,10 +51,6 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 
 /// The body of a response: streamed from the component, or the host's own.
 pub type ResponseBody = UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
-
-/// Longest a connection may take to send a request's head (slow clients
-/// must not hold connections open for free).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Longest a client may take to send a request's body once its head is in.
 /// The body is read before the request takes an instance slot, so a client
@@ -67,6 +75,11 @@ pub struct SiptelSmsService {
     pre: ProxyPre<CallState>,
     callers: Callers,
     observer: Option<Observer>,
+    metrics: Arc<Metrics>,
+    /// Set when `serve_until` begins to drain: `/v1/ready` answers 503.
+    pub(crate) draining: AtomicBool,
+    /// The component tasks of requests (a drain waits for them).
+    pub(crate) tasks: TaskTracker,
 }
 
 impl SiptelSmsService {
@@ -116,6 +129,9 @@ impl SiptelSmsService {
             pre,
             callers,
             observer: None,
+            metrics: Arc::new(Metrics::new()),
+            draining: AtomicBool::new(false),
+            tasks: TaskTracker::new(),
         })
     }
 
@@ -131,6 +147,27 @@ impl SiptelSmsService {
         &self.sandbox.options
     }
 
+    /// The service's metrics as OpenMetrics text (what `GET /metrics`
+    /// answers), for an embedder that exposes them elsewhere.
+    pub fn metrics_text(&self) -> String {
+        self.metrics.encode()
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The longest a request may take once it arrived: its body, its wait
+    /// for a slot, and the longest send deadline a config may set (with
+    /// the host's grace): how long a drain waits by default.
+    pub(crate) fn longest_request(&self) -> Duration {
+        let limits = &self.options().limits;
+        BODY_READ_TIMEOUT
+            + limits.slot_wait
+            + sandbox::send_timeout(limits, DEADLINE_MS.max)
+            + Duration::from_secs(1)
+    }
+
     /// Answers one request. Its URI or `Host` header must name an authority
     /// (a server's requests carry `Host`).
     pub async fn handle<B>(&self, request: http::Request<B>) -> http::Response<ResponseBody>
@@ -138,14 +175,114 @@ impl SiptelSmsService {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
+        let started = Instant::now();
+        let _in_flight = self.metrics.in_flight();
+        if request.method() == http::Method::GET
+            && let Some((route, answer)) = self.host_route(request.uri().path())
+        {
+            // Probes and scrapes come every few seconds: not worth an info
+            // line each.
+            let elapsed = started.elapsed();
+            self.metrics.latency(route, elapsed);
+            tracing::debug!(
+                target: "siptel_sms::request",
+                route,
+                status = answer.status().as_u16(),
+                latency_ms = elapsed.as_secs_f64() * 1e3,
+                "request"
+            );
+            return answer;
+        }
+        let route = api::Route::of(request.method().as_str(), request.uri().path()).ok();
+        let (response, tenant) = self.call(request, route).await;
+        let elapsed = started.elapsed();
+        let label = route_label(route);
+        self.metrics.latency(label, elapsed);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+        };
+        let (outcome, code) = (header(api::OUTCOME_HEADER), header(api::CODE_HEADER));
+        if route == Some(api::Route::Send) {
+            self.metrics.send(outcome, code);
+        }
+        tracing::info!(
+            target: "siptel_sms::request",
+            tenant = tenant.as_deref().unwrap_or_default(),
+            route = label,
+            status = response.status().as_u16(),
+            outcome = outcome.unwrap_or_default(),
+            code = code.unwrap_or_default(),
+            idempotency_key = header(api::IDEMPOTENCY_KEY_HEADER)
+                .map(|key| key.get(..100).unwrap_or(key))
+                .unwrap_or_default(),
+            latency_ms = elapsed.as_secs_f64() * 1e3,
+            "request"
+        );
+        response
+    }
+
+    /// The answer of a route the host serves itself (no token, no body, no
+    /// slot), with its label; `None` for the component's routes.
+    fn host_route(&self, path: &str) -> Option<(&'static str, http::Response<ResponseBody>)> {
+        match path {
+            "/v1/health" => Some(("health", host_answer(api::health()))),
+            "/v1/ready" if self.draining.load(Ordering::SeqCst) => {
+                Some(("ready", host_answer(api::draining())))
+            }
+            "/v1/ready" => Some(("ready", host_answer(api::ready()))),
+            "/metrics" => {
+                let mut answer = http::Response::new(full(self.metrics.encode().into()));
+                answer.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+                );
+                Some(("metrics", answer))
+            }
+            _ => None,
+        }
+    }
+
+    /// Runs one request of the component's routes in a sandbox: the answer,
+    /// and the caller's tenant.
+    async fn call<B>(
+        &self,
+        request: http::Request<B>,
+        route: Option<api::Route>,
+    ) -> (http::Response<ResponseBody>, Option<String>)
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let (mut parts, body) = request.into_parts();
         let authorization = parts.headers.remove(http::header::AUTHORIZATION);
-        // The component answers wrong paths; the host needs the route only
-        // to let the health probe in and to give sends their deadline.
-        let route = api::Route::of(parts.method.as_str(), parts.uri.path()).ok();
-        let Some((tenant, grant)) = self.caller(authorization.as_ref(), route) else {
-            return unauthorized();
+        let Some((tenant, grant)) = self.caller(authorization.as_ref()) else {
+            return (unauthorized(), None);
         };
+        let answer = self
+            .sandboxed(parts, body, route, tenant.as_deref(), grant)
+            .await;
+        (answer, tenant)
+    }
+
+    /// Reads the body, waits for a slot, and runs the component on the
+    /// request in a fresh store: its answer, or the host's.
+    async fn sandboxed<B>(
+        &self,
+        mut parts: http::request::Parts,
+        body: B,
+        route: Option<api::Route>,
+        tenant: Option<&str>,
+        grant: BTreeSet<String>,
+    ) -> http::Response<ResponseBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        // The component answers wrong paths; the host needs the route only
+        // to give sends their deadline.
         let limits = &self.options().limits;
         let (kind, timeout) = if route == Some(api::Route::Send) {
             // The config's own deadline is inside the body: the component
@@ -168,9 +305,17 @@ impl SiptelSmsService {
             .insert(http::header::CONTENT_LENGTH, body.len().into());
         let request = http::Request::from_parts(parts, Full::new(body));
 
-        let ticket = match self.sandbox.admit(kind, tenant.as_deref()).await {
+        let waiting = Instant::now();
+        let admitted = self.sandbox.admit(kind, tenant).await;
+        self.metrics.slot_wait(waiting.elapsed());
+        let ticket = match admitted {
             Ok(ticket) => ticket,
-            Err(error) => return failure_answer(&error),
+            Err(error) => {
+                if matches!(error, HostError::Busy(_)) {
+                    self.metrics.busy();
+                }
+                return failure_answer(&error);
+            }
         };
         let mut config = WasiConfigVariables::new();
         config.insert(
@@ -204,7 +349,8 @@ impl SiptelSmsService {
         // runs in its own task, which holds the slot until the store is gone.
         let pre = self.pre.clone();
         let observer = self.observer.clone();
-        let task = tokio::spawn(async move {
+        let metrics = Arc::clone(&self.metrics);
+        let task = self.tasks.spawn(async move {
             let value = call
                 .run(async |store| {
                     let proxy = pre.instantiate_async(&mut *store).await?;
@@ -216,6 +362,7 @@ impl SiptelSmsService {
                 .await;
             let result = call.observed(value, None);
             drop(ticket);
+            report(&metrics, route_label(route), &result);
             let failure = result
                 .as_ref()
                 .err()
@@ -254,43 +401,13 @@ impl SiptelSmsService {
     fn caller(
         &self,
         authorization: Option<&http::HeaderValue>,
-        route: Option<api::Route>,
     ) -> Option<(Option<String>, BTreeSet<String>)> {
         match self.callers.identify(authorization.map(|v| v.as_bytes())) {
             Some(Identity::Caller(caller)) => {
                 Some((Some(caller.tenant.clone()), caller.secrets.clone()))
             }
             Some(Identity::Anonymous) => Some((None, BTreeSet::new())),
-            None if route == Some(api::Route::Health) => Some((None, BTreeSet::new())),
             None => None,
-        }
-    }
-
-    /// Serves HTTP/1.1 (keep-alive) on `listener` until the task is dropped.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
-        loop {
-            let stream = match listener.accept().await {
-                Ok((stream, _peer)) => stream,
-                // Out of descriptors, or a connection reset before it was
-                // accepted: wait a moment, keep serving.
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let service = Arc::clone(&self);
-            tokio::spawn(async move {
-                let handler = hyper::service::service_fn(move |request| {
-                    let service = Arc::clone(&service);
-                    async move { Ok::<_, Infallible>(service.handle(request).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT)
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), handler)
-                    .await;
-            });
         }
     }
 }
@@ -408,4 +525,52 @@ fn empty() -> ResponseBody {
     Full::new(Bytes::new())
         .map_err(|never: Infallible| match never {})
         .boxed_unsync()
+}
+
+fn full(bytes: Bytes) -> ResponseBody {
+    Full::new(bytes)
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync()
+}
+
+/// The label of `route` in logs and metrics (`unknown`: a wrong path or
+/// method, which the component answers 404 or 405).
+fn route_label(route: Option<api::Route>) -> &'static str {
+    match route {
+        Some(api::Route::Send) => "send",
+        Some(api::Route::Check) => "check",
+        Some(api::Route::Preview) => "preview",
+        Some(api::Route::Describe) => "describe",
+        Some(api::Route::Health) => "health",
+        Some(api::Route::Ready) => "ready",
+        None => "unknown",
+    }
+}
+
+/// Counts and logs what the sandbox saw of a request: refused egress, a
+/// host failure. Guest output is not logged (it might hold a message's
+/// text); `SiptelSmsService::on_finished` hands it to an embedder.
+fn report(metrics: &Metrics, route: &'static str, result: &Result<Called<()>, Failed>) {
+    let (denied, failure) = match result {
+        Ok(called) => (&called.denied, None),
+        Err(failed) => (&failed.denied, Some(failed)),
+    };
+    if !denied.is_empty() {
+        metrics.egress_refused(denied.len());
+        tracing::warn!(
+            target: "siptel_sms::egress",
+            route,
+            refused = ?denied,
+            "outgoing requests refused by the egress policy"
+        );
+    }
+    if let Some(failed) = failure {
+        tracing::warn!(
+            target: "siptel_sms::request",
+            route,
+            error = %failed.value,
+            guest_stderr_bytes = failed.stderr.len(),
+            "the component failed"
+        );
+    }
 }

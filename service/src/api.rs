@@ -6,7 +6,8 @@
 //! | `POST /v1/check` `{config}` | the problems as `check --json` prints them: 200 when none, else 422 |
 //! | `POST /v1/preview` `{config, entities?, at?}` | the preview (200) or the problems (422), as `preview --json` |
 //! | `GET /v1/describe` | the action's form (200), as `describe --json` |
-//! | `GET /v1/health` | `{"status": "ok", ...}` (200) |
+//! | `GET /v1/health` | `{"status": "ok", ...}` (200): the service runs, and the versions of the data it judges with |
+//! | `GET /v1/ready` | `{"status": "ready"}` (200): it takes requests (a host answers 503 while it drains) |
 //!
 //! Why these statuses: each one is what a client (or a proxy, a queue, a
 //! dashboard that sees only statuses) must do next. 200: done, go on. 409
@@ -59,7 +60,21 @@ struct ErrorBody<'a> {
     problems: &'a [BodyProblem],
 }
 
-/// An error answer with `status`, stable `code` and `message`.
+/// Header of a send's answer naming its outcome: `sent`, `blocked`,
+/// `invalid` or `failed` (the body's `type`).
+pub const OUTCOME_HEADER: &str = "x-siptel-outcome";
+
+/// Header naming why an answer is not a success: a failed send's
+/// `failure-code`, a blocked send's `block-reason`, an error answer's
+/// `error` (`bad-request`, `busy`, ...).
+pub const CODE_HEADER: &str = "x-siptel-code";
+
+/// Header of a sent or failed send's answer: the idempotency key it was
+/// sent under (repeat a failed send only with it).
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// An error answer with `status`, stable `code` (also in [`CODE_HEADER`])
+/// and `message`.
 pub fn error(status: u16, code: &str, message: &str) -> Response {
     Response::json(
         status,
@@ -69,12 +84,14 @@ pub fn error(status: u16, code: &str, message: &str) -> Response {
             problems: &[],
         },
     )
+    .with_header(CODE_HEADER, code)
 }
 
 /// What a path names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
     Health,
+    Ready,
     Describe,
     Check,
     Preview,
@@ -88,6 +105,7 @@ impl Route {
         let path = path_with_query.split('?').next().unwrap_or_default();
         let (route, allowed) = match path {
             "/v1/health" => (Route::Health, "GET"),
+            "/v1/ready" => (Route::Ready, "GET"),
             "/v1/describe" => (Route::Describe, "GET"),
             "/v1/check" => (Route::Check, "POST"),
             "/v1/preview" => (Route::Preview, "POST"),
@@ -97,7 +115,7 @@ impl Route {
                     404,
                     "not-found",
                     "no such path: the service answers /v1/send, /v1/check, /v1/preview \
-                     (POST), /v1/describe and /v1/health (GET)",
+                     (POST), /v1/describe, /v1/health and /v1/ready (GET)",
                 ));
             }
         };
@@ -121,7 +139,7 @@ impl Route {
         match self {
             Route::Send => Parts::CONFIG_ENTITIES,
             Route::Preview => Parts::CONFIG_ENTITIES_AT,
-            Route::Check | Route::Health | Route::Describe => Parts::CONFIG,
+            Route::Check | Route::Health | Route::Ready | Route::Describe => Parts::CONFIG,
         }
     }
 }
@@ -148,7 +166,8 @@ pub fn respond<T: Transport, C: Clock, E: Entropy>(
     runtime: &impl RuntimeConfig,
 ) -> Response {
     match route {
-        Route::Health => Response::json(200, &Health::now()),
+        Route::Health => health(),
+        Route::Ready => ready(),
         Route::Describe => Response::json(200, &siptel_sms::describe()),
         Route::Check | Route::Preview | Route::Send => {
             let input = match read_input(route, body) {
@@ -180,6 +199,7 @@ fn read_input(route: Route, body: Body) -> Result<CallInput, Response> {
                 problems: &problems,
             },
         )
+        .with_header(CODE_HEADER, "bad-request")
     })
 }
 
@@ -233,7 +253,7 @@ fn call<T: Transport, C: Clock, E: Entropy>(
             };
             outcome_answer(&outcome)
         }
-        Route::Health | Route::Describe => unreachable!("routes without a body"),
+        Route::Health | Route::Ready | Route::Describe => unreachable!("routes without a body"),
     }
 }
 
@@ -248,15 +268,60 @@ fn others(
         .unwrap_or_default()
 }
 
-/// A send's outcome with the status a client acts on (see the module).
+/// A send's outcome with the status a client acts on (see the module), and
+/// the headers that name it ([`OUTCOME_HEADER`], [`CODE_HEADER`],
+/// [`IDEMPOTENCY_KEY_HEADER`]) so a host or proxy can log and count sends
+/// without parsing the body.
 fn outcome_answer(outcome: &Outcome) -> Response {
-    match outcome {
-        Outcome::Sent(_) => Response::json(200, outcome),
+    let answer = match outcome {
+        Outcome::Sent(receipt) => Response::json(200, outcome)
+            .with_header(IDEMPOTENCY_KEY_HEADER, receipt.idempotency_key.clone()),
         Outcome::Blocked(blocked) => Response::json(409, outcome)
-            .with_header("retry-after", blocked.wait_seconds.max(1).to_string()),
+            .with_header("retry-after", blocked.wait_seconds.max(1).to_string())
+            .with_header(CODE_HEADER, kebab(&blocked.reason)),
         Outcome::Invalid { .. } => Response::json(422, outcome),
-        Outcome::Failed(_) => Response::json(502, outcome),
+        Outcome::Failed(failure) => Response::json(502, outcome)
+            .with_header(CODE_HEADER, kebab(&failure.code))
+            .with_header(IDEMPOTENCY_KEY_HEADER, failure.idempotency_key.clone()),
+    };
+    let name = match outcome {
+        Outcome::Sent(_) => "sent",
+        Outcome::Blocked(_) => "blocked",
+        Outcome::Invalid { .. } => "invalid",
+        Outcome::Failed(_) => "failed",
+    };
+    answer.with_header(OUTCOME_HEADER, name)
+}
+
+/// A unit enum's WIT (kebab-case) name.
+fn kebab(value: &impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
     }
+}
+
+/// The answer to `GET /v1/health`: the service runs, and which data it
+/// judges with. It reads nothing of the request, so a host may answer it
+/// itself, without running the component.
+pub fn health() -> Response {
+    Response::json(200, &Health::now())
+}
+
+/// The answer to `GET /v1/ready` while the service takes requests.
+pub fn ready() -> Response {
+    Response::json(200, &Status { status: "ready" })
+}
+
+/// The answer to `GET /v1/ready` while the host stops (drains): 503, so a
+/// load balancer sends new requests elsewhere.
+pub fn draining() -> Response {
+    Response::json(503, &Status { status: "draining" }).with_header(CODE_HEADER, "draining")
+}
+
+#[derive(Serialize)]
+struct Status {
+    status: &'static str,
 }
 
 /// `GET /v1/health`: the service runs, and which data it judges with.
@@ -405,7 +470,14 @@ mod tests {
         assert_eq!(blocked.status, 409);
         assert_eq!(json(&blocked)["type"], "blocked");
         let wait = json(&blocked)["wait-seconds"].as_u64().unwrap();
-        assert_eq!(blocked.headers, [("retry-after", wait.to_string())]);
+        assert_eq!(
+            blocked.headers,
+            [
+                ("retry-after", wait.to_string()),
+                (CODE_HEADER, "weekday-disabled".to_owned()),
+                (OUTCOME_HEADER, "blocked".to_owned())
+            ]
+        );
 
         let invalid = respond(
             Route::Send,
@@ -428,6 +500,28 @@ mod tests {
             (failed.status, json(&failed)["type"].as_str()),
             (502, Some("failed"))
         );
+        let header = |answer: &Response, name: &str| {
+            answer
+                .headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            header(&failed, CODE_HEADER).as_deref(),
+            Some("invalid-api-key")
+        );
+        assert_eq!(
+            header(&failed, IDEMPOTENCY_KEY_HEADER),
+            json(&failed)["idempotency-key"].as_str().map(String::from)
+        );
+        assert_eq!(header(&sent, OUTCOME_HEADER).as_deref(), Some("sent"));
+        assert_eq!(header(&sent, CODE_HEADER), None);
+        assert_eq!(
+            header(&sent, IDEMPOTENCY_KEY_HEADER),
+            json(&sent)["idempotency-key"].as_str().map(String::from)
+        );
+        assert_eq!(header(&invalid, OUTCOME_HEADER).as_deref(), Some("invalid"));
     }
 
     #[test]
@@ -495,7 +589,13 @@ mod tests {
         assert_eq!(Route::of("GET", "/v2/send").unwrap_err().status, 404);
         let wrong_method = Route::of("GET", "/v1/send").unwrap_err();
         assert_eq!(wrong_method.status, 405);
-        assert_eq!(wrong_method.headers, [("allow", "POST".to_owned())]);
+        assert_eq!(
+            wrong_method.headers,
+            [
+                (CODE_HEADER, "method-not-allowed".to_owned()),
+                ("allow", "POST".to_owned())
+            ]
+        );
 
         let mut io = io(201, MONDAY_MORNING);
         let too_large = respond(Route::Send, Body::TooLarge, &mut io, &empty());
