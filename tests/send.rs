@@ -202,11 +202,24 @@ async fn the_readme_rust_example_sends_for_its_tenant_with_the_key_the_host_hold
 
 #[test]
 fn the_readme_shows_the_examples_as_they_are_tested() {
+    // Each is run by its own language's tests (tests/send.rs, python/tests,
+    // node/test); the README must show what runs.
     let readme = include_str!("../README.md");
-    for (path, example) in [(
-        "examples/rust/embed.rs",
-        include_str!("../examples/rust/embed.rs"),
-    )] {
+    let examples = [
+        (
+            "examples/rust/embed.rs",
+            include_str!("../examples/rust/embed.rs"),
+        ),
+        (
+            "python/examples/embed.py",
+            include_str!("../python/examples/embed.py"),
+        ),
+        (
+            "node/examples/embed.mjs",
+            include_str!("../node/examples/embed.mjs"),
+        ),
+    ];
+    for (path, example) in examples {
         assert!(
             readme.contains(example),
             "README.md does not show {path} as it is"
