@@ -214,11 +214,15 @@ pub fn host_options(json: &[u8]) -> Result<HostOptions, Vec<InputProblem>> {
             .map(|(name, key)| (name, Secret::from(key)))
             .collect(),
         pooling: wire.pooling.unwrap_or(base.pooling),
+        // wasmtime's cache wants an absolute directory: a relative one (an
+        // argument, or `SIPTEL_SMS_CACHE_DIR=target/cache`) is taken from
+        // the working directory, as the caller meant it.
         compile_cache: match wire.compile_cache {
             None | Some(CacheJson::On(true)) => default_compile_cache(),
             Some(CacheJson::On(false)) => None,
             Some(CacheJson::Dir(dir)) => Some(dir),
-        },
+        }
+        .map(|dir| std::path::absolute(&dir).unwrap_or(dir)),
         tls_roots_pem: wire.tls_roots_pem,
     })
 }
@@ -539,6 +543,12 @@ mod tests {
         assert_eq!(options.limits.slot_wait, Duration::from_millis(5));
         assert_eq!(options.limits.tenant_slots, 2);
         assert!(!options.pooling && options.compile_cache.is_none());
+        let relative = host_options(br#"{"compile-cache": "target/cache"}"#).unwrap();
+        let dir = relative.compile_cache.unwrap();
+        assert!(
+            dir.is_absolute() && dir.ends_with("target/cache"),
+            "{dir:?}"
+        );
         assert_eq!(options.secrets["acme"].expose(), "k");
 
         let problems = host_options(br#"{"limits": {"tenant-slots": "2"}}"#).unwrap_err();
