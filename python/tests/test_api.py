@@ -5,7 +5,9 @@ behaviour, which tests/conformance/cases.json pins for every path."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 from conftest import ACTION_WASM, ALL_WEEKDAYS, STUB_CERT, STUB_KEY, Stub, base_config, crate_version
@@ -160,6 +162,14 @@ class TestHostOptions:
         outcome = action.send(base_config(gateway, max_attempts=1), siptel_base_url=gateway)
         assert isinstance(outcome, Failed) and outcome.code != "request-denied", outcome
         assert [r["path"] for r in stub.requests()] == ["/tenants/a/v1/sms"]
+
+    def test_a_relative_compile_cache_is_taken_from_the_working_directory(
+        self, stub: Stub, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        cache = Path(os.environ["SIPTEL_SMS_CACHE_DIR"])
+        monkeypatch.chdir(cache.parent)
+        with SiptelSms(siptel_base_url=stub.url, compile_cache=cache.name) as action:
+            assert action.check(base_config(stub.url)) == []
 
     def test_a_component_from_a_path_or_bytes(self, stub: Stub) -> None:
         with SiptelSms(ACTION_WASM, siptel_base_url=stub.url) as from_path:
