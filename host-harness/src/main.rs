@@ -36,7 +36,8 @@ struct Cli {
 struct CacheArgs {
     /// Directory of wasmtime's cache of compiled code, so a run loads the
     /// component without compiling it again (default:
-    /// $XDG_CACHE_HOME/siptel-sms, else ~/.cache/siptel-sms).
+    /// $SIPTEL_SMS_CACHE_DIR, else $XDG_CACHE_HOME/siptel-sms, else
+    /// ~/.cache/siptel-sms).
     #[arg(long, global = true, value_name = "DIR")]
     compile_cache: Option<PathBuf>,
     /// Compile the component at every start; use no cache directory.
@@ -301,11 +302,7 @@ impl CacheArgs {
         if let Some(dir) = &self.compile_cache {
             return Some(dir.clone());
         }
-        let cache_home = std::env::var_os("XDG_CACHE_HOME")
-            .filter(|dir| !dir.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
-        cache_home.map(|dir| dir.join("siptel-sms"))
+        siptel_sms_host::default_compile_cache()
     }
 }
 
