@@ -233,7 +233,7 @@ class SiptelSms:
     # -- plumbing ------------------------------------------------------------------
 
     def _call(self, export: str, body: bytes, options: bytes) -> Any:
-        document = json.loads(self._binding.call(export, body, options))
+        document = json.loads(self._binding.call(export, body, options).decode())
         error = document.get("error")
         if error is not None:
             raise from_document(error)
@@ -321,13 +321,18 @@ def _config(config: Any) -> Any:
         config = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     if not isinstance(config, Mapping):
         return config  # the core names it: `config` not-an-object
-    wit: dict[str, Any] = {}
-    for key, value in config.items():
-        name = key.replace("_", "-") if isinstance(key, str) else key
-        if name in wit:
-            raise InputError.one(f"config.{name}", "duplicate-field", f"{key!r} names {name!r} again")
-        if value is not None:  # a missing option is None: absent
-            wit[name] = value
+    try:
+        # A missing option is None: absent.
+        wit = {key.replace("_", "-"): value for key, value in config.items() if value is not None}
+    except AttributeError:  # a key that is no text: the core names it
+        return config
+    if len(wit) != sum(1 for value in config.values() if value is not None):
+        seen: set[str] = set()
+        for key in config:
+            name = key.replace("_", "-")
+            if name in seen:
+                raise InputError.one(f"config.{name}", "duplicate-field", f"{key!r} names {name!r} again")
+            seen.add(name)
     return wit
 
 
@@ -346,6 +351,8 @@ def _options(
     siptel_base_url: str | None = None,
     wall_clock: str | None = None,
 ) -> bytes:
+    if secrets == () and tenant is None and siptel_base_url is None and wall_clock is None:
+        return b""  # the defaults
     options: dict[str, Any] = {}
     if isinstance(secrets, (str, bytes)) or not isinstance(secrets, Iterable):
         options["secrets"] = secrets  # the core names it: options.secrets wrong-type
@@ -397,11 +404,14 @@ def _plain(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+_ENCODER = json.JSONEncoder(default=_plain, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
 def _encode(value: Any, root: str = "") -> bytes:
     """``value`` as UTF-8 JSON; what has no JSON form is an :class:`InputError`
     naming its path."""
     try:
-        return json.dumps(value, default=_plain, allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode()
+        return _ENCODER.encode(value).encode()
     except (TypeError, ValueError, UnicodeEncodeError):
         path, why = _find_unencodable(value, root)
         raise InputError.one(path or root or "body", "wrong-type", why) from None

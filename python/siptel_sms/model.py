@@ -19,15 +19,25 @@ from typing import Any, TypeVar, Union
 C = TypeVar("C")
 
 
+_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _names(cls: type) -> tuple[tuple[str, str], ...]:
+    """The fields of the dataclass ``cls`` but ``extra``, with their WIT names."""
+    names = _NAMES.get(cls)
+    if names is None:
+        fields = dataclasses.fields(cls)
+        names = _NAMES[cls] = tuple((f.name, f.name.replace("_", "-")) for f in fields if f.name != "extra")
+    return names
+
+
 def _build(cls: type[C], data: Mapping[str, Any], **convert: Callable[[Any], Any]) -> C:
     """An instance of the dataclass ``cls`` from a JSON object."""
     rest = dict(data)
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name == "extra":
-            continue
-        raw = rest.pop(f.name.replace("_", "-"), None)
-        values[f.name] = convert[f.name](raw) if f.name in convert and raw is not None else raw
+    for name, wit in _names(cls):
+        raw = rest.pop(wit, None)
+        values[name] = convert[name](raw) if name in convert and raw is not None else raw
     values["extra"] = rest
     return cls(**values)
 
