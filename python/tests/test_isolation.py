@@ -6,6 +6,7 @@ tests them in depth); these show they hold through the binding."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -82,8 +83,10 @@ class TestBoundedInput:
 
 
 class TestEgress:
-    def test_a_config_base_url_naming_another_host_sends_nothing(self, tenants: SiptelSms, stub: Stub) -> None:
-        with socket.socket() as elsewhere:
+    def test_a_config_base_url_naming_another_host_sends_nothing(
+        self, tenants: SiptelSms, stub: Stub, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with socket.socket() as elsewhere, caplog.at_level(logging.WARNING, "siptel_sms.egress"):
             elsewhere.bind(("127.0.0.1", 0))
             elsewhere.listen()
             elsewhere.setblocking(False)
@@ -93,6 +96,8 @@ class TestEgress:
             assert outcome.possibly_sent is False
             with pytest.raises(BlockingIOError):
                 elsewhere.accept()  # no connection ever arrived
+        # The core's account of the refusal reaches the host's log.
+        assert [r.message for r in caplog.records if other in r.message], caplog.text
         assert stub.requests() == []
 
     def test_the_host_url_is_the_only_one_even_with_a_secret(self, tenants: SiptelSms, stub: Stub) -> None:
