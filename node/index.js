@@ -9,7 +9,7 @@
 
 const { existsSync } = require('node:fs');
 const { readFile } = require('node:fs/promises');
-const { join, resolve } = require('node:path');
+const { join } = require('node:path');
 
 /** The native addon built for this platform (scripts/test-node.sh places it). */
 const ADDON = `siptel-sms.${process.platform}-${process.arch}.node`;
@@ -173,13 +173,8 @@ function instant(at) {
 }
 
 function hostOptionsJson(options = {}) {
-  const { wasm: _wasm, limits, secrets, compileCache, ...rest } = options;
+  const { wasm: _wasm, limits, secrets, ...rest } = options;
   const wire = kebabKeys(rest);
-  // wasmtime's cache wants an absolute directory: a relative one is taken
-  // from the current directory, as Node's paths are.
-  if (compileCache !== undefined) {
-    wire['compile-cache'] = typeof compileCache === 'string' ? resolve(compileCache) : compileCache;
-  }
   if (limits !== undefined) wire.limits = kebabKeys(limits);
   if (secrets !== undefined) {
     wire.secrets = secrets instanceof Map ? Object.fromEntries(secrets) : secrets;

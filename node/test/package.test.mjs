@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { isAbsolute, relative } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 
@@ -331,6 +332,15 @@ describe('values', () => {
     assert.equal(outcome['next-allowed'], '2026-09-08T09:00:00-03:00');
     assert.equal(typeof outcome['wait-seconds'], 'number');
     assert.deepEqual(await stub.requests(), []);
+  });
+
+  test('a relative compile cache directory is taken from the working directory', async () => {
+    // The cache test-node.sh set, named relative to here (so it hits).
+    const compileCache = relative(process.cwd(), process.env.SIPTEL_SMS_CACHE_DIR ?? 'cache');
+    assert.ok(!isAbsolute(compileCache));
+    const own = await SiptelSms.load({ siptelBaseUrl: stub.url, compileCache });
+    assert.deepEqual(await own.check(baseConfig(stub.url)), []);
+    await own.close();
   });
 
   test('close, then a later call loads the component again', async () => {
