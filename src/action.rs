@@ -58,11 +58,7 @@ pub fn preview(
             preview.encoding = analysis.encoding;
             preview.units = analysis.units;
             preview.segments = analysis.segments;
-            preview.ucs2_characters = analysis
-                .ucs2_characters
-                .iter()
-                .map(char::to_string)
-                .collect();
+            preview.ucs2_characters = analysis.ucs2_characters;
             preview.replacements = replacements;
         }
         Content::Campaign { name, variables } => {

@@ -15,6 +15,7 @@
 
 use crate::model::{Encoding, Explain, Language, ProblemCode, Replacement};
 use std::collections::{BTreeMap, BTreeSet};
+use unicode_segmentation::UnicodeSegmentation;
 
 /// Septets in a single GSM-7 SMS.
 pub const GSM7_SINGLE: u32 = 160;
@@ -118,10 +119,12 @@ pub struct Analysis {
     pub units: u32,
     /// SMS segments carriers count (0 for an empty text).
     pub segments: u32,
-    /// Distinct characters outside GSM-7, in order of first appearance: the
-    /// ones that force UCS-2. Empty for GSM-7 (and for a GSM-7-only text that
-    /// the policy forces to UCS-2).
-    pub ucs2_characters: Vec<char>,
+    /// The characters, as a person sees them (grapheme clusters: `👍🏽` is
+    /// one, `e` + combining acute is one), that hold a code point outside
+    /// GSM-7 and so force UCS-2: distinct, in order of first appearance.
+    /// Empty for GSM-7 (and for a GSM-7-only text that the policy forces to
+    /// UCS-2).
+    pub ucs2_characters: Vec<String>,
 }
 
 impl Analysis {
@@ -172,20 +175,15 @@ fn count_segments(widths: impl Iterator<Item = u32>, total: u32, single: u32, pa
 /// Analyses `text` for sending: GSM-7 when every character fits it (auto
 /// policy), UCS-2 otherwise or when `force_ucs2`.
 pub fn analyze(text: &str, force_ucs2: bool) -> Analysis {
-    let mut ucs2_characters = Vec::new();
-    let mut seen = BTreeSet::new();
     let mut septets = 0u32;
+    let mut gsm7 = true;
     for c in text.chars() {
         match gsm7_septets(c) {
             Some(w) => septets = septets.saturating_add(w),
-            None => {
-                if seen.insert(c) {
-                    ucs2_characters.push(c);
-                }
-            }
+            None => gsm7 = false,
         }
     }
-    if !force_ucs2 && ucs2_characters.is_empty() {
+    if !force_ucs2 && gsm7 {
         let segments = count_segments(
             text.chars().map(|c| gsm7_septets(c).unwrap_or(1)),
             septets,
@@ -196,7 +194,7 @@ pub fn analyze(text: &str, force_ucs2: bool) -> Analysis {
             encoding: Encoding::Gsm7,
             units: septets,
             segments,
-            ucs2_characters,
+            ucs2_characters: Vec::new(),
         };
     }
     let utf16 = |c: char| c.len_utf16() as u32;
@@ -205,8 +203,22 @@ pub fn analyze(text: &str, force_ucs2: bool) -> Analysis {
         encoding: Encoding::Ucs2,
         units,
         segments: count_segments(text.chars().map(utf16), units, UCS2_SINGLE, UCS2_PART),
-        ucs2_characters,
+        ucs2_characters: if gsm7 {
+            Vec::new()
+        } else {
+            ucs2_graphemes(text)
+        },
     }
+}
+
+/// The distinct grapheme clusters of `text` that hold a character outside
+/// GSM-7, in order of first appearance.
+fn ucs2_graphemes(text: &str) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    text.graphemes(true)
+        .filter(|g| !g.chars().all(is_gsm7) && seen.insert(*g))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A text rewritten into GSM-7 where possible.
@@ -572,8 +584,31 @@ mod tests {
     fn ucs2_characters_are_distinct_in_order_of_appearance() {
         let a = gsm("¿Cómo está? Ñandú 😀 ó á");
         assert_eq!(a.encoding, Encoding::Ucs2);
-        assert_eq!(a.ucs2_characters, vec!['ó', 'á', 'ú', '😀']);
+        assert_eq!(a.ucs2_characters, ["ó", "á", "ú", "😀"]);
         assert!(gsm("Hola ¿qué tal? ñ €").ucs2_characters.is_empty());
+    }
+
+    #[test]
+    fn ucs2_characters_are_what_a_person_sees() {
+        // A skin tone, a family, a flag, a keycap: one character each.
+        let a = gsm("Ok 👍🏽 👍 👨\u{200D}👩\u{200D}👧 🇨🇱 1\u{FE0F}\u{20E3} 👍🏽 🇨🇱");
+        assert_eq!(
+            a.ucs2_characters,
+            [
+                "👍🏽",
+                "👍",
+                "👨\u{200D}👩\u{200D}👧",
+                "🇨🇱",
+                "1\u{FE0F}\u{20E3}"
+            ]
+        );
+        // A decomposed accent is one character with its letter, even when
+        // the letter alone is GSM-7 (`e`) and the mark is not.
+        let a = gsm("cafe\u{301} y te\u{301}, ya");
+        assert_eq!(a.ucs2_characters, ["e\u{301}"]);
+        // `\r\n` is one cluster of GSM-7 characters: no culprit.
+        assert!(gsm("a\r\nb").ucs2_characters.is_empty());
+        assert_eq!(gsm("a\r\ná").ucs2_characters, ["á"]);
     }
 
     #[test]
@@ -625,7 +660,7 @@ mod tests {
         let t = transliterate("Hola 😀 Привет ó");
         assert_eq!(t.text, "Hola 😀 Привет o");
         assert_eq!(gsm(&t.text).encoding, Encoding::Ucs2);
-        assert_eq!(gsm(&t.text).ucs2_characters[0], '😀');
+        assert_eq!(gsm(&t.text).ucs2_characters[0], "😀");
         assert_eq!(t.replacements.len(), 1);
     }
 
@@ -743,6 +778,27 @@ mod tests {
                 prop_assert!(a.segments * part >= a.units);
                 prop_assert!((a.segments - 1) * (part - 1) < a.units);
             }
+        }
+
+        /// The culprits are distinct grapheme clusters of the text, each
+        /// with a character outside GSM-7, and cover every such character.
+        #[test]
+        fn ucs2_characters_are_distinct_graphemes_covering_the_text(
+            text in "([a-zé€ ]|á|😀|👍🏽|🇨🇱|e\u{301}|\u{200D}|\u{FE0F}|\r\n){0,40}",
+        ) {
+            let a = analyze(&text, false);
+            let clusters: Vec<&str> = text.graphemes(true).collect();
+            let mut seen = BTreeSet::new();
+            for g in &a.ucs2_characters {
+                prop_assert!(clusters.contains(&g.as_str()), "{g:?}");
+                prop_assert!(!g.chars().all(is_gsm7), "{g:?}");
+                prop_assert!(seen.insert(g.clone()), "{g:?} twice");
+            }
+            let covered: String = a.ucs2_characters.concat();
+            for c in text.chars().filter(|c| !is_gsm7(*c)) {
+                prop_assert!(covered.contains(c), "{c:?}");
+            }
+            prop_assert_eq!(a.ucs2_characters.is_empty(), a.encoding == Encoding::Gsm7);
         }
 
         #[test]
