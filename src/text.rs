@@ -44,6 +44,7 @@
 //! example, and force UCS-2). API keys allow no invisible character at all.
 
 use crate::model::{Explain, Language, ProblemCode};
+use std::ops::ControlFlow;
 use unicode_properties::UnicodeEmoji;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -191,22 +192,22 @@ fn control_name(code_point: u32) -> (&'static str, &'static str) {
 /// variation selectors and tag characters that are part of a visible
 /// character: whether they are is a question about their grapheme cluster,
 /// which [`stray_invisibles`] answers.
+#[inline]
 pub fn is_invisible_control(c: char) -> bool {
-    match c {
-        '\u{0}'..='\u{1F}'
-        | '\u{7F}'..='\u{9F}'
-        | '\u{2028}'
-        | '\u{2029}'
-        | '\u{FFFE}'
-        | '\u{FFFF}' => true,
-        // No other ASCII character is Cf or default-ignorable.
-        _ if c.is_ascii() => false,
-        _ => {
-            (is_format(c) && !is_prepended_concatenation_mark(c))
-                || is_variation_selector(c)
-                || is_other_default_ignorable(c)
-        }
+    if c.is_ascii() {
+        return c.is_ascii_control();
     }
+    is_invisible_beyond_ascii(c)
+}
+
+/// [`is_invisible_control`] for the characters past ASCII.
+fn is_invisible_beyond_ascii(c: char) -> bool {
+    matches!(
+        c,
+        '\u{80}'..='\u{9F}' | '\u{2028}' | '\u{2029}' | '\u{FFFE}' | '\u{FFFF}'
+    ) || (is_format(c) && !is_prepended_concatenation_mark(c))
+        || is_variation_selector(c)
+        || is_other_default_ignorable(c)
 }
 
 /// General_Category=Cf, as of Unicode 18.0. The data is the General_Category
@@ -326,11 +327,48 @@ fn is_tag_spec(rest: &str) -> bool {
     false
 }
 
-/// Calls `each(c, stray)` for every character `c` of the grapheme cluster
-/// `cluster`, in order, where `stray` tells that `c` is an invisible
-/// character ([`is_invisible_control`]) that is part of no visible character
-/// (the rules are in the module doc): a problem wherever it is.
-fn stray_invisibles(cluster: &str, mut each: impl FnMut(char, bool)) {
+/// Whether `c` can be part of the visible character before it (the
+/// joiners, variation selectors and tag characters), so that whether it is a
+/// problem depends on its grapheme cluster.
+fn joins_others(c: char) -> bool {
+    matches!(c, '\u{200C}' | '\u{200D}') || is_variation_selector(c) || is_tag(c)
+}
+
+/// Calls `each(offset, c, stray)` for every character `c` of `text`, at
+/// byte `offset`, in order, until `each` breaks. `stray` tells that `c` is an
+/// invisible character ([`is_invisible_control`]) that is part of no visible
+/// character (the rules are in the module doc): a problem wherever it is.
+/// Only a text that holds a joiner, variation selector or tag character is
+/// split into grapheme clusters: in any other, every invisible character is
+/// stray, and the split would cost more than the rest of a check.
+fn visit(text: &str, mut each: impl FnMut(usize, char, bool) -> ControlFlow<()>) {
+    // Joiners, selectors and tags are not ASCII; `is_ascii` is fast.
+    if !text.is_ascii() && text.chars().any(joins_others) {
+        visit_clusters(text, each);
+    } else {
+        for (offset, c) in text.char_indices() {
+            if each(offset, c, is_invisible_control(c)).is_break() {
+                return;
+            }
+        }
+    }
+}
+
+/// [`visit`] cluster by cluster, whatever the text holds.
+fn visit_clusters(text: &str, mut each: impl FnMut(usize, char, bool) -> ControlFlow<()>) {
+    for (start, cluster) in text.grapheme_indices(true) {
+        let visited = stray_invisibles(cluster, |offset, c, stray| each(start + offset, c, stray));
+        if visited.is_break() {
+            return;
+        }
+    }
+}
+
+/// [`visit`] for one grapheme cluster, offsets from its start.
+fn stray_invisibles(
+    cluster: &str,
+    mut each: impl FnMut(usize, char, bool) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let mut base: Option<char> = None;
     let mut prev: Option<char> = None;
     let mut prev_stray = false;
@@ -355,8 +393,9 @@ fn stray_invisibles(cluster: &str, mut each: impl FnMut(char, bool)) {
         base.get_or_insert(c);
         prev = Some(c);
         prev_stray = stray;
-        each(c, stray);
+        each(offset, c, stray)?;
     }
+    ControlFlow::Continue(())
 }
 
 /// Error kinds, for the per-kind cap.
@@ -400,37 +439,37 @@ enum Mode {
 fn scan(text: &str, mode: Mode) -> Vec<TextError> {
     let mut found = Found::default();
     let mut position = 0usize;
-    for cluster in text.graphemes(true) {
+    visit(text, |offset, c, stray| {
+        position += 1;
+        let allowed = mode == Mode::Message
+            && (c == '\n'
+                || c == '\t'
+                || (c == '\r' && text.as_bytes().get(offset + 1) == Some(&b'\n')));
+        if allowed {
+            return ControlFlow::Continue(());
+        }
+        if mode == Mode::Token && c.is_whitespace() {
+            found.push(Kind::Whitespace, TextError::Whitespace { position });
+        } else if stray || (mode == Mode::Token && is_invisible_control(c)) {
+            found.push(
+                Kind::Control,
+                TextError::ControlCharacter {
+                    code_point: u32::from(c),
+                    position,
+                },
+            );
+        } else if c == '\u{FFFD}' {
+            found.push(
+                Kind::Replacement,
+                TextError::ReplacementCharacter { position },
+            );
+        }
         if found.full() {
-            break;
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
         }
-        if mode == Mode::Message && cluster == "\r\n" {
-            position += 2;
-            continue;
-        }
-        stray_invisibles(cluster, |c, stray| {
-            position += 1;
-            if mode == Mode::Message && (c == '\n' || c == '\t') {
-                return;
-            }
-            if mode == Mode::Token && c.is_whitespace() {
-                found.push(Kind::Whitespace, TextError::Whitespace { position });
-            } else if stray || (mode == Mode::Token && is_invisible_control(c)) {
-                found.push(
-                    Kind::Control,
-                    TextError::ControlCharacter {
-                        code_point: u32::from(c),
-                        position,
-                    },
-                );
-            } else if c == '\u{FFFD}' {
-                found.push(
-                    Kind::Replacement,
-                    TextError::ReplacementCharacter { position },
-                );
-            }
-        });
-    }
+    });
     found.errors
 }
 
@@ -484,15 +523,14 @@ pub fn quote(value: &str) -> String {
 pub fn escaped(chars: impl IntoIterator<Item = char>) -> String {
     let text: String = chars.into_iter().collect();
     let mut out = String::with_capacity(text.len());
-    for cluster in text.graphemes(true) {
-        stray_invisibles(cluster, |c, stray| {
-            if stray || c == '\u{FFFD}' {
-                out.push_str(&format!("U+{:04X}", u32::from(c)));
-            } else {
-                out.push(c);
-            }
-        });
-    }
+    visit(&text, |_, c, stray| {
+        if stray || c == '\u{FFFD}' {
+            out.push_str(&format!("U+{:04X}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+        ControlFlow::Continue(())
+    });
     out
 }
 
@@ -927,6 +965,23 @@ mod tests {
             prop_assume!(!text.trim().is_empty());
             prop_assert_eq!(check_message(&text), vec![]);
             prop_assert_eq!(escaped(text.chars()), text);
+        }
+
+        /// Skipping the grapheme split when no joiner, variation selector
+        /// or tag character is present changes nothing.
+        #[test]
+        fn the_shortcut_without_joiners_agrees_with_clusters(text in any::<String>()) {
+            let mut fast = Vec::new();
+            visit(&text, |offset, c, stray| {
+                fast.push((offset, c, stray));
+                ControlFlow::Continue(())
+            });
+            let mut slow = Vec::new();
+            visit_clusters(&text, |offset, c, stray| {
+                slow.push((offset, c, stray));
+                ControlFlow::Continue(())
+            });
+            prop_assert_eq!(fast, slow);
         }
 
         /// Emoji sequences mixed into any readable text keep it valid.
