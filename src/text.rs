@@ -732,6 +732,28 @@ mod tests {
         );
     }
 
+    /// Bytes spelled in variation selectors after an emoji (a known way to
+    /// smuggle text past people): one selector at most selects a form, and
+    /// only U+FE0E/U+FE0F do for an emoji.
+    #[test]
+    fn text_hidden_in_variation_selectors_is_reported() {
+        let hidden: String = "56961234567"
+            .bytes()
+            .filter_map(|b| char::from_u32(0xE0100 + u32::from(b)))
+            .collect();
+        let errors = check_message(&format!("Hola 😀{hidden}"));
+        assert_eq!(errors.len(), MAX_PER_KIND);
+        assert_eq!(errors[0], control(0xE0135, 7));
+        assert_eq!(
+            check_message("😀\u{FE0F}\u{FE0F}\u{FE00}"),
+            vec![control(0xFE0F, 3), control(0xFE00, 4)]
+        );
+        assert_eq!(
+            check_message("葛\u{E0100}\u{E0101}"),
+            vec![control(0xE0101, 3)]
+        );
+    }
+
     #[test]
     fn emoji_sequences_that_people_write_are_fine() {
         for text in [
