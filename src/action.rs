@@ -54,15 +54,11 @@ pub fn preview(
             } else {
                 encoding::segments_if_transliterated(&text, &analysis)
             };
+            preview.ucs2_characters = encoding::ucs2_characters(&text);
             preview.message = Some(text);
             preview.encoding = analysis.encoding;
             preview.units = analysis.units;
             preview.segments = analysis.segments;
-            preview.ucs2_characters = analysis
-                .ucs2_characters
-                .iter()
-                .map(char::to_string)
-                .collect();
             preview.replacements = replacements;
         }
         Content::Campaign { name, variables } => {

@@ -31,13 +31,8 @@ macro_rules! wit_conversions {
             UnknownTimeZone, InsecureUrl, InvalidFormat, Duplicate, NotApplicable, NotSmsCapable,
             TooMany, NotAllowed
         });
-        $crate::wit_conversions!(@enum FailureCode {
-            InvalidApiKey, InsufficientBalance, SenderNotAuthorized, IpNotAuthorized,
-            SmsNotEnabled, InvalidNumber, InvalidRequest, CampaignNotFound, IdempotencyConflict,
-            TemplateInvalid, MissingVariable, RateLimited, ServerError, Timeout,
-            ConnectionFailed, RequestDenied, MalformedResponse, UnexpectedStatus,
-            DeadlineExceeded, Unconfirmed
-        });
+        // The cases come from the one list that also declares the enum.
+        $crate::failure_codes!([$crate::wit_conversions] @enum FailureCode);
 
         $crate::wit_conversions!(@record wit_types CampaignVariable { name: plain, value: plain });
         $crate::wit_conversions!(@record wit_types Config {

@@ -15,6 +15,7 @@
 
 use crate::model::{Encoding, Explain, Language, ProblemCode, Replacement};
 use std::collections::{BTreeMap, BTreeSet};
+use unicode_segmentation::UnicodeSegmentation;
 
 /// Septets in a single GSM-7 SMS.
 pub const GSM7_SINGLE: u32 = 160;
@@ -118,10 +119,6 @@ pub struct Analysis {
     pub units: u32,
     /// SMS segments carriers count (0 for an empty text).
     pub segments: u32,
-    /// Distinct characters outside GSM-7, in order of first appearance: the
-    /// ones that force UCS-2. Empty for GSM-7 (and for a GSM-7-only text that
-    /// the policy forces to UCS-2).
-    pub ucs2_characters: Vec<char>,
 }
 
 impl Analysis {
@@ -172,20 +169,11 @@ fn count_segments(widths: impl Iterator<Item = u32>, total: u32, single: u32, pa
 /// Analyses `text` for sending: GSM-7 when every character fits it (auto
 /// policy), UCS-2 otherwise or when `force_ucs2`.
 pub fn analyze(text: &str, force_ucs2: bool) -> Analysis {
-    let mut ucs2_characters = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut septets = 0u32;
-    for c in text.chars() {
-        match gsm7_septets(c) {
-            Some(w) => septets = septets.saturating_add(w),
-            None => {
-                if seen.insert(c) {
-                    ucs2_characters.push(c);
-                }
-            }
-        }
-    }
-    if !force_ucs2 && ucs2_characters.is_empty() {
+    // `None` from the first character outside GSM-7 on: that settles it.
+    let gsm7 = text
+        .chars()
+        .try_fold(0u32, |n, c| Some(n.saturating_add(gsm7_septets(c)?)));
+    if let (false, Some(septets)) = (force_ucs2, gsm7) {
         let segments = count_segments(
             text.chars().map(|c| gsm7_septets(c).unwrap_or(1)),
             septets,
@@ -196,7 +184,6 @@ pub fn analyze(text: &str, force_ucs2: bool) -> Analysis {
             encoding: Encoding::Gsm7,
             units: septets,
             segments,
-            ucs2_characters,
         };
     }
     let utf16 = |c: char| c.len_utf16() as u32;
@@ -205,8 +192,23 @@ pub fn analyze(text: &str, force_ucs2: bool) -> Analysis {
         encoding: Encoding::Ucs2,
         units,
         segments: count_segments(text.chars().map(utf16), units, UCS2_SINGLE, UCS2_PART),
-        ucs2_characters,
     }
+}
+
+/// The characters of `text`, as a person sees them (grapheme clusters:
+/// `👍🏽` is one, `e` + combining acute is one), that hold a code point
+/// outside GSM-7 and so force UCS-2: distinct, in order of first appearance.
+/// Empty when every character is GSM-7. Only a preview shows them, so a
+/// check or a send does not pay for the segmentation.
+pub fn ucs2_characters(text: &str) -> Vec<String> {
+    if text.chars().all(is_gsm7) {
+        return Vec::new();
+    }
+    let mut seen = BTreeSet::new();
+    text.graphemes(true)
+        .filter(|g| !g.chars().all(is_gsm7) && seen.insert(*g))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A text rewritten into GSM-7 where possible.
@@ -472,7 +474,6 @@ mod tests {
                 encoding: Encoding::Gsm7,
                 units: 0,
                 segments: 0,
-                ucs2_characters: vec![]
             }
         );
         let forced = analyze("", true);
@@ -570,17 +571,39 @@ mod tests {
 
     #[test]
     fn ucs2_characters_are_distinct_in_order_of_appearance() {
-        let a = gsm("¿Cómo está? Ñandú 😀 ó á");
-        assert_eq!(a.encoding, Encoding::Ucs2);
-        assert_eq!(a.ucs2_characters, vec!['ó', 'á', 'ú', '😀']);
-        assert!(gsm("Hola ¿qué tal? ñ €").ucs2_characters.is_empty());
+        let text = "¿Cómo está? Ñandú 😀 ó á";
+        assert_eq!(gsm(text).encoding, Encoding::Ucs2);
+        assert_eq!(ucs2_characters(text), ["ó", "á", "ú", "😀"]);
+        assert!(ucs2_characters("Hola ¿qué tal? ñ €").is_empty());
+    }
+
+    #[test]
+    fn ucs2_characters_are_what_a_person_sees() {
+        // A skin tone, a family, a flag, a keycap: one character each.
+        let text = "Ok 👍🏽 👍 👨\u{200D}👩\u{200D}👧 🇨🇱 1\u{FE0F}\u{20E3} 👍🏽 🇨🇱";
+        assert_eq!(
+            ucs2_characters(text),
+            [
+                "👍🏽",
+                "👍",
+                "👨\u{200D}👩\u{200D}👧",
+                "🇨🇱",
+                "1\u{FE0F}\u{20E3}"
+            ]
+        );
+        // A decomposed accent is one character with its letter, even when
+        // the letter alone is GSM-7 (`e`) and the mark is not.
+        assert_eq!(ucs2_characters("cafe\u{301} y te\u{301}, ya"), ["e\u{301}"]);
+        // `\r\n` is one cluster of GSM-7 characters: no culprit.
+        assert!(ucs2_characters("a\r\nb").is_empty());
+        assert_eq!(ucs2_characters("a\r\ná"), ["á"]);
     }
 
     #[test]
     fn force_ucs2_counts_utf16_units() {
         let a = analyze("Hola", true);
         assert_eq!((a.encoding, a.units, a.segments), (Encoding::Ucs2, 4, 1));
-        assert!(a.ucs2_characters.is_empty());
+        assert!(ucs2_characters("Hola").is_empty());
         assert_eq!(analyze("€", true).units, 1);
         assert_eq!(analyze(&"a".repeat(71), true).segments, 2);
     }
@@ -625,7 +648,7 @@ mod tests {
         let t = transliterate("Hola 😀 Привет ó");
         assert_eq!(t.text, "Hola 😀 Привет o");
         assert_eq!(gsm(&t.text).encoding, Encoding::Ucs2);
-        assert_eq!(gsm(&t.text).ucs2_characters[0], '😀');
+        assert_eq!(ucs2_characters(&t.text)[0], "😀");
         assert_eq!(t.replacements.len(), 1);
     }
 
@@ -743,6 +766,28 @@ mod tests {
                 prop_assert!(a.segments * part >= a.units);
                 prop_assert!((a.segments - 1) * (part - 1) < a.units);
             }
+        }
+
+        /// The culprits are distinct grapheme clusters of the text, each
+        /// with a character outside GSM-7, and cover every such character.
+        #[test]
+        fn ucs2_characters_are_distinct_graphemes_covering_the_text(
+            text in "([a-zé€ ]|á|😀|👍🏽|🇨🇱|e\u{301}|\u{200D}|\u{FE0F}|\r\n){0,40}",
+        ) {
+            let a = analyze(&text, false);
+            let culprits = ucs2_characters(&text);
+            let clusters: Vec<&str> = text.graphemes(true).collect();
+            let mut seen = BTreeSet::new();
+            for g in &culprits {
+                prop_assert!(clusters.contains(&g.as_str()), "{g:?}");
+                prop_assert!(!g.chars().all(is_gsm7), "{g:?}");
+                prop_assert!(seen.insert(g.clone()), "{g:?} twice");
+            }
+            let covered: String = culprits.concat();
+            for c in text.chars().filter(|c| !is_gsm7(*c)) {
+                prop_assert!(covered.contains(c), "{c:?}");
+            }
+            prop_assert_eq!(culprits.is_empty(), a.encoding == Encoding::Gsm7);
         }
 
         #[test]

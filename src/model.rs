@@ -396,31 +396,62 @@ pub struct Blocked {
     pub description: String,
 }
 
-/// `failure-code`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailureCode {
-    InvalidApiKey,
-    InsufficientBalance,
-    SenderNotAuthorized,
-    IpNotAuthorized,
-    SmsNotEnabled,
-    InvalidNumber,
-    InvalidRequest,
-    CampaignNotFound,
-    IdempotencyConflict,
-    TemplateInvalid,
-    MissingVariable,
-    RateLimited,
-    ServerError,
-    Timeout,
-    ConnectionFailed,
-    RequestDenied,
-    MalformedResponse,
-    UnexpectedStatus,
-    DeadlineExceeded,
-    Unconfirmed,
+/// The cases of `failure-code`, in WIT order: the one list of them.
+///
+/// `failure_codes!([callback] args...)` expands to
+/// `callback! { args... { InvalidApiKey, ... } }`: [`FailureCode`] and
+/// [`FailureCode::ALL`] are declared through it below, and
+/// `wit_conversions!` converts to and from the WIT enum through it, so a code
+/// added here reaches all three, and one missing from the WIT fails to
+/// compile.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! failure_codes {
+    ([$($callback:tt)*] $($args:tt)*) => {
+        $($callback)*! { $($args)* {
+            InvalidApiKey,
+            InsufficientBalance,
+            SenderNotAuthorized,
+            IpNotAuthorized,
+            SmsNotEnabled,
+            InvalidNumber,
+            InvalidRequest,
+            CampaignNotFound,
+            IdempotencyConflict,
+            TemplateInvalid,
+            MissingVariable,
+            RateLimited,
+            ServerError,
+            Timeout,
+            ConnectionFailed,
+            RequestDenied,
+            MalformedResponse,
+            UnexpectedStatus,
+            DeadlineExceeded,
+            Unconfirmed,
+        } }
+    };
 }
+
+/// Declares [`FailureCode`] and its `ALL` from the list of [`failure_codes!`].
+macro_rules! declare_failure_code {
+    ({ $($case:ident),* $(,)? }) => {
+        /// `failure-code`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum FailureCode {
+            $($case,)*
+        }
+
+        impl FailureCode {
+            /// Every code, in WIT order.
+            pub const ALL: [FailureCode; [$(FailureCode::$case),*].len()] =
+                [$(FailureCode::$case),*];
+        }
+    };
+}
+
+crate::failure_codes!([declare_failure_code]);
 
 /// `failure`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

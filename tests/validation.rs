@@ -252,6 +252,36 @@ async fn preview_a_character_outside_gsm7_forces_ucs2_and_is_listed() {
 }
 
 #[tokio::test]
+async fn preview_lists_the_characters_that_force_ucs2_as_a_person_sees_them() {
+    // A thumb with a skin tone and a flag: one character each, not two.
+    let preview = previewed(&with_message("Gracias 👍🏽 🇨🇱 👍🏽"), MONDAY_10).await;
+    assert_eq!(preview.encoding, Encoding::Ucs2);
+    assert_eq!(preview.ucs2_characters, ["👍🏽", "🇨🇱"]);
+}
+
+#[tokio::test]
+async fn a_message_hiding_text_in_tag_characters_is_a_bad_character() {
+    // "Hola Ana" and, invisible after it, a phone number spelled in tags.
+    let hidden: String = "+56961234567"
+        .chars()
+        .filter_map(|c| char::from_u32(0xE0000 + u32::from(c)))
+        .collect();
+    let problems = refused(&with_message(&format!("Hola Ana{hidden}"))).await;
+    assert!(!problems.is_empty());
+    assert!(
+        problems
+            .iter()
+            .all(|p| (p.field, p.code) == (FieldId::Message, ProblemCode::BadCharacter)),
+        "{problems:#?}"
+    );
+    assert!(problems[0].message.contains("U+E002B"), "{problems:#?}");
+    // The tags of the flag of Scotland are part of a visible character.
+    let scotland = "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+    let preview = previewed(&with_message(&format!("Hola {scotland}")), MONDAY_10).await;
+    assert_eq!(preview.ucs2_characters, [scotland]);
+}
+
+#[tokio::test]
 async fn preview_counts_gsm7_segments() {
     for (text, units, segments) in [
         ("a".repeat(160), 160, 1),
