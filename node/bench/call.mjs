@@ -1,8 +1,8 @@
 // What a call through the Node package costs: `check` (no network) and
 // `send` (to the stub Siptel, a child process on loopback), each awaited
 // alone (the median wall time of N calls in a row) and with 16 in flight
-// (calls/s, and this process's CPU per call: the addon's runtime threads
-// and Node's, not the stub's).
+// (calls/s); CPU per call is this process's (every thread's: the addon's
+// runtimes and Node's, not the stub's).
 //
 //   node node/bench/call.mjs [calls]      (default 2000; after scripts/test-node.sh,
 //                                          which places the addon in node/)
@@ -50,11 +50,13 @@ try {
   ]) {
     for (let i = 0; i < 50; i++) await call();
     const alone = [];
+    const aloneCpu = process.cpuUsage();
     for (let i = 0; i < n; i++) {
       const started = process.hrtime.bigint();
       await call();
       alone.push(Number(process.hrtime.bigint() - started) / 1000);
     }
+    const aloneUsed = process.cpuUsage(aloneCpu);
     const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();
     let next = 0;
@@ -67,7 +69,8 @@ try {
     const used = process.cpuUsage(cpu);
     const cpuPerCall = (used.user + used.system) / n;
     console.log(
-      `${name}: alone median ${median(alone).toFixed(0)} µs (p90 ${quantile(alone, 0.9).toFixed(0)} µs, ${n} calls); ` +
+      `${name}: alone median ${median(alone).toFixed(0)} µs (p90 ${quantile(alone, 0.9).toFixed(0)} µs, ` +
+        `${((aloneUsed.user + aloneUsed.system) / n).toFixed(0)} µs CPU, ${n} calls); ` +
         `${IN_FLIGHT} in flight ${(n / seconds).toFixed(0)} calls/s, ${cpuPerCall.toFixed(0)} µs CPU per call in this process`,
     );
   }
