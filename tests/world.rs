@@ -236,6 +236,31 @@ fn the_spin_build_links_against_spin_3_wit() {
     }
 }
 
+/// The comparison the two tests above rely on is not vacuous.
+#[test]
+fn the_type_comparison_tells_functions_apart() {
+    let (built, world) = decode(siptel_sms_host::BUILTIN_SERVICE_WASM);
+    // The component imports what it uses: `get`, not `get-all`.
+    let config = &built.interfaces[imported_interface(&built, world, CONFIG_STORE)];
+    assert!(same_function(
+        &built,
+        &config.functions["get"],
+        &built,
+        &config.functions["get"]
+    ));
+    let types = imported_interface(&built, world, "wasi:http/types@0.2.12");
+    let functions = &built.interfaces[types].functions;
+    let (write, finish) = (
+        &functions["[method]outgoing-body.write"],
+        &functions["[static]outgoing-body.finish"],
+    );
+    assert!(same_function(&built, write, &built, write));
+    assert!(!same_function(&built, write, &built, finish));
+    // Both `(self: borrow<R>) -> result<own<S>>`, for other resources.
+    let body = &functions["[method]outgoing-response.body"];
+    assert!(!same_function(&built, body, &built, write));
+}
+
 fn side(exports: bool) -> &'static str {
     if exports { "exports" } else { "imports" }
 }
