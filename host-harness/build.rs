@@ -57,13 +57,28 @@ fn main() {
     let mut command = nested_cargo(&root, &target_dir, "guest", "wasm32-wasip1");
     command.args(["--package", "siptel-sms-service", "--lib"]);
     run(command, "the service module");
-    let module = target_dir.join("wasm32-wasip1/guest/siptel_sms_service.wasm");
+    let module_path = target_dir.join("wasm32-wasip1/guest/siptel_sms_service.wasm");
+    let module = std::fs::read(&module_path).unwrap_or_else(|e| {
+        panic!(
+            "the service build produced no {}: {e}",
+            module_path.display()
+        )
+    });
     let service = target_dir.join("siptel_sms_service.wasm");
     componentize_proxy(&module, &service);
     println!(
         "cargo:rustc-env=SIPTEL_SMS_SERVICE_WASM={}",
         service.display()
     );
+    // The same module for engines that link another `wasi:config` version:
+    // renamed, not rebuilt (see `retarget`).
+    let service_wit = root.join("service/wit-engines");
+    for (world, file, env) in SERVICE_VARIANTS {
+        let retargeted = retarget(&module, &service_wit, world);
+        let variant = target_dir.join(file);
+        componentize_proxy(&retargeted, &variant);
+        println!("cargo:rustc-env={env}={}", variant.display());
+    }
 
     // Test-only components: a workspace of their own (not members of ours).
     let target_dir = target_root.join("test-components");
@@ -115,17 +130,130 @@ fn nested_cargo(dir: &Path, target_dir: &Path, profile: &str, target: &str) -> C
     command
 }
 
-/// Makes the core module at `module` a component at `component` with the
+/// The service's builds for engines that link another `wasi:config`
+/// version than `service/wit`'s `service` world imports (`store@0.2.0-rc.1`,
+/// wasmtime's and jco's): the world in `service/wit-engines`, the file written
+/// beside `siptel_sms_service.wasm`, and the variable naming its path.
+const SERVICE_VARIANTS: [(&str, &str, &str); 2] = [
+    // wash-runtime 0.1.0 and wasmcloud-runtime 0.12.0 (released wasmCloud).
+    (
+        "service-wasmcloud",
+        "siptel_sms_service.wasmcloud.wasm",
+        "SIPTEL_SMS_SERVICE_WASMCLOUD_WASM",
+    ),
+    // Spin 3.x.
+    (
+        "service-spin",
+        "siptel_sms_service.spin.wasm",
+        "SIPTEL_SMS_SERVICE_SPIN_WASM",
+    ),
+];
+
+/// The `wasi:config` interface the service's code is generated against
+/// (`service/src/component.rs`, world `service`).
+const CONFIG_INTERFACE: &str = "wasi:config/store@0.2.0-rc.1";
+
+/// The service module as if it had been compiled for `world` of `wit`
+/// instead of `service`: its imports from [`CONFIG_INTERFACE`] renamed to
+/// the one `world` imports, and wit-bindgen's `component-type` section for
+/// `service` replaced by one for `world`.
+///
+/// Why not a build per version: the three `wasi:config` interfaces have the
+/// same functions with the same types (`tests/world.rs` checks it on the
+/// built components), so the canonical ABI, and so the compiled code, is
+/// the same; only the names differ. A cargo feature per version would
+/// instead relink (LTO) the same code once per version, and again at every
+/// switch, since the features share one `cdylib` file name. A bridge
+/// component composed with `wac` would add a component, a memory and a
+/// copy of every string to each call, for a rename.
+fn retarget(module: &[u8], wit: &Path, world: &str) -> Vec<u8> {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve
+        .push_dir(wit)
+        .unwrap_or_else(|e| panic!("{} does not parse: {e:?}", wit.display()));
+    let world = resolve
+        .select_world(&[package], Some(world))
+        .unwrap_or_else(|e| panic!("{} has no world {world}: {e:?}", wit.display()));
+    let imported: Vec<String> = resolve.worlds[world]
+        .imports
+        .values()
+        .filter_map(|item| match item {
+            wit_parser::WorldItem::Interface { id, .. } => resolve.id_of(*id),
+            _ => None,
+        })
+        .collect();
+    let [target] = imported.as_slice() else {
+        panic!("world {world:?} must import one wasi:config interface: {imported:?}");
+    };
+
+    let mut out = wasm_encoder::Module::new();
+    let mut renamed = 0;
+    let mut replaced = false;
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let payload = payload.unwrap_or_else(|e| panic!("the service module: {e}"));
+        match &payload {
+            wasmparser::Payload::ImportSection(reader) => {
+                let mut imports = wasm_encoder::ImportSection::new();
+                for import in reader.clone().into_imports() {
+                    let import = import.unwrap_or_else(|e| panic!("an import: {e}"));
+                    let ty = wasm_encoder::EntityType::try_from(import.ty)
+                        .unwrap_or_else(|e| panic!("import {}: {e}", import.name));
+                    let module = if import.module == CONFIG_INTERFACE {
+                        renamed += 1;
+                        target.as_str()
+                    } else {
+                        import.module
+                    };
+                    imports.import(module, import.name, ty);
+                }
+                out.section(&imports);
+            }
+            // wit-bindgen's section for `service` (its name says whose);
+            // the `wasi` crate's for the proxy world stays.
+            wasmparser::Payload::CustomSection(section)
+                if section.name().starts_with("component-type")
+                    && section.name().contains("siptel:sms-service") =>
+            {
+                replaced = true;
+            }
+            _ => {
+                if let Some((id, range)) = payload.as_section() {
+                    let range = usize::try_from(range.start).expect("in memory")
+                        ..usize::try_from(range.end).expect("in memory");
+                    out.section(&wasm_encoder::RawSection {
+                        id,
+                        data: &module[range],
+                    });
+                }
+            }
+        }
+    }
+    assert!(
+        renamed > 0 && replaced,
+        "the service module imports nothing from {CONFIG_INTERFACE} ({renamed}) \
+         or has no component-type section of its own ({replaced})"
+    );
+    let mut bytes = out.finish();
+    wit_component::embed_component_metadata(
+        &mut bytes,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .unwrap_or_else(|e| panic!("embedding world {world:?}: {e:?}"));
+    bytes
+}
+
+/// Makes the core module `bytes` a component at `component` with the
 /// proxy adapter; the file is rewritten only when its bytes change, so what
 /// depends on its time stamp is not redone.
-fn componentize_proxy(module: &Path, component: &Path) {
+fn componentize_proxy(bytes: &[u8], component: &Path) {
     use wasi_preview1_component_adapter_provider::{
         WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER,
     };
-    let bytes = std::fs::read(module)
-        .unwrap_or_else(|e| panic!("the service build produced no {}: {e}", module.display()));
     let encoded = wit_component::ComponentEncoder::default()
-        .module(&bytes)
+        .module(bytes)
         .and_then(|encoder| {
             encoder.adapter(
                 WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
@@ -133,7 +261,12 @@ fn componentize_proxy(module: &Path, component: &Path) {
             )
         })
         .and_then(|encoder| encoder.validate(true).encode())
-        .unwrap_or_else(|e| panic!("making {} a component: {e:?}", module.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "making {} from the service module: {e:?}",
+                component.display()
+            )
+        });
     if std::fs::read(component).ok().as_deref() != Some(encoded.as_slice()) {
         std::fs::write(component, &encoded)
             .unwrap_or_else(|e| panic!("writing {}: {e}", component.display()));

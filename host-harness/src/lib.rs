@@ -71,6 +71,17 @@ pub const BUILTIN_WASM: &str = env!("SIPTEL_SMS_WASM");
 /// [`BUILTIN_WASM`]).
 pub const BUILTIN_SERVICE_WASM: &str = env!("SIPTEL_SMS_SERVICE_WASM");
 
+/// Where `build.rs` wrote the service for wasmCloud as released
+/// (`wash-runtime` 0.1.0, `wasmcloud-runtime` 0.12.0), which imports
+/// `wasi:config/runtime@0.2.0-draft` instead of `wasi:config/store@0.2.0-rc.1`;
+/// otherwise the same module as [`BUILTIN_SERVICE_WASM`].
+pub const BUILTIN_SERVICE_WASMCLOUD_WASM: &str = env!("SIPTEL_SMS_SERVICE_WASMCLOUD_WASM");
+
+/// Where `build.rs` wrote the service for Spin 3.x, which imports
+/// `wasi:config/store@0.2.0-draft-2024-09-27`; otherwise the same module as
+/// [`BUILTIN_SERVICE_WASM`].
+pub const BUILTIN_SERVICE_SPIN_WASM: &str = env!("SIPTEL_SMS_SERVICE_SPIN_WASM");
+
 /// Path of the test-only `sandbox-probe` component (`test-components/`), a
 /// hostile `siptel:sms/action` that loops, hoards memory, floods its output
 /// and reaches for other hosts, so tests can show the sandbox stops it. Not

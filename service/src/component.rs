@@ -20,7 +20,7 @@ use wasi::exports::http::incoming_handler::Guest;
 use wasi::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
-use wasi::io::streams::StreamError;
+use wasi::io::streams::{OutputStream, StreamError};
 
 struct Service;
 
@@ -98,8 +98,20 @@ fn read_body(request: IncomingRequest) -> Body {
     }
 }
 
-/// Sends the head, then the body (`blocking-write-and-flush` takes at most
-/// 4096 bytes a call).
+/// Sends the head, then the body in as few writes as the engine permits.
+///
+/// Some engines read the response only after `handle` returns: wash-runtime
+/// 0.1.0 awaits the handler before it takes the response
+/// (`handle_component_request` in its `plugin/wasi_http.rs`). Until then
+/// the body waits in wasmtime-wasi-http's channel of
+/// `outgoing_body_buffer_chunks + 1` chunks (two by default; wasmtime 31's
+/// `HostOutgoingBody::new`), and a full channel blocks the guest for good.
+/// `blocking-write-and-flush` takes at most 4096 bytes a call, so a 15.7 KB
+/// `describe` took four chunks and hung that engine. `check-write` there
+/// permits a whole chunk (`outgoing_body_chunk_size`, 1 MiB by default), so
+/// every answer of this API, all far below 1 MiB, goes in one `write`, one
+/// chunk. Engines that read concurrently (wasmtime `serve`, jco, Spin) are
+/// served the same way.
 fn write_response(response_out: ResponseOutparam, response: &api::Response) {
     let mut headers: Vec<(String, Vec<u8>)> = vec![
         ("content-type".into(), b"application/json".to_vec()),
@@ -122,13 +134,31 @@ fn write_response(response_out: ResponseOutparam, response: &api::Response) {
         return;
     };
     ResponseOutparam::set(response_out, Ok(outgoing));
-    if let Ok(stream) = body.write() {
-        for chunk in response.body.chunks(4096) {
-            if stream.blocking_write_and_flush(chunk).is_err() {
-                // The client went away; nothing more to say to it.
-                return;
-            }
-        }
+    if let Ok(stream) = body.write()
+        && write_all(&stream, &response.body).is_err()
+    {
+        // The client went away; nothing more to say to it.
+        return;
     }
     let _ = OutgoingBody::finish(body, None);
+}
+
+/// Writes `bytes`, each `write` as large as `check-write` permits, then
+/// flushes.
+fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError> {
+    let ready = stream.subscribe();
+    while !bytes.is_empty() {
+        let permitted = stream.check_write()?;
+        if permitted == 0 {
+            ready.block();
+            continue;
+        }
+        let len = usize::try_from(permitted)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let (now, rest) = bytes.split_at(len);
+        stream.write(now)?;
+        bytes = rest;
+    }
+    stream.blocking_flush()
 }
