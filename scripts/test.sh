@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Every check CI runs: format, lints (host, wasm32 guest and service), native
 # unit and property tests, the component builds, harness tests against the
-# stub Siptel (the service component's included), the check of the
-# components' worlds, and the same components in Node (jco, jco serve) and the
-# action in Python (wasmtime-py).
+# stub Siptel (the service component's included, and the conformance file
+# through the Rust host), the check of the components' worlds; the Python
+# and Node packages over the Rust host (each with the conformance file); and
+# the bare components in jco (and jco serve) and wasmtime-py, no policy, the
+# proof that any WASI 0.2 host runs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -31,11 +33,17 @@ CARGO_TARGET_DIR=target/test-components cargo clippy --locked \
 step "tests: native logic, component build, harness against the stub, world check"
 cargo test --locked --workspace
 
-step "the same component in Node (jco), against the stub started from the CLI"
-bash scripts/test-js.sh
+step "the service on wash-runtime 0.1.0 (wasmCloud's released runtime), real sends to the stub"
+bash scripts/test-engines.sh
 
-step "the same component in Python (wasmtime-py), against the stub started from the CLI"
+step "the Python package (PyO3 over the Rust host), against the stub started from the CLI"
 bash scripts/test-python.sh
+
+step "the Node package (napi-rs over the Rust host), installed from its tarball"
+bash scripts/test-node.sh
+
+step "portability: the bare component in jco (no policy), and the service under jco serve"
+bash scripts/test-js.sh
 
 step "portability: the bare component in wasmtime-py (no policy), the conformance file"
 bash scripts/test-portability-python.sh
