@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{config, expect_failed, expect_sent, stub, stub_key};
+use common::{config, expect_failed, expect_sent, stub, stub_key, until};
 use siptel_sms::model::{Config, Entity, FailureCode, FieldId, Outcome, ProblemCode, SendPreview};
 use siptel_sms::secret::Secret;
 use siptel_sms_host::{
@@ -358,7 +358,10 @@ async fn slow_sends_never_keep_a_quick_call_waiting() {
         host.send(&config, &[], &b),
         host.send(&config, &[], &c),
         async {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            until("the three slow sends at the stub", || {
+                stub.request_count() >= 3
+            })
+            .await;
             let quick = host.check(&config, &d).await;
             let quick_after = started.elapsed();
             let busy = host.send(&config, &[], &d).await;
@@ -394,11 +397,17 @@ async fn one_tenant_holds_at_most_its_share_of_the_slots() {
         host.send(&config, &[], &a),
         host.send(&config, &[], &a),
         async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            until("a's two slow sends at the stub", || {
+                stub.request_count() >= 2
+            })
+            .await;
             host.send(&config, &[], &a).await
         },
         async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            until("a's two slow sends at the stub", || {
+                stub.request_count() >= 2
+            })
+            .await;
             host.send(&config, &[], &tenant(&stub, "b")).await
         },
     );

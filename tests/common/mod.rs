@@ -196,3 +196,17 @@ pub async fn describe() -> siptel_sms::model::ActionForm {
         Err(e) => panic!("host error: {e}"),
     }
 }
+
+/// Waits until `condition` holds, looking every 5 ms, for at most 10 s: a
+/// test orders its events on what happened, not on how long it slept, and a
+/// condition that never holds fails the test instead of hanging it.
+pub async fn until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 10 s for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
