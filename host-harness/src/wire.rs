@@ -424,6 +424,34 @@ impl Binding {
         result_json(&self.call(export, body, options_json).await)
     }
 
+    /// Runs `export` like [`Binding::call_json`], spawned on the binding's
+    /// runtime, and hands the result document to `done` on that runtime's
+    /// thread: for a binding whose own event loop takes the answer (a Node
+    /// promise settled from any thread), so no second executor and no extra
+    /// thread hop stand between the caller and the call. `done` runs
+    /// exactly once: with a `trap` document if the call's task is dropped
+    /// unfinished (the binding closed, the task panicked).
+    pub fn spawn_json<F>(&self, export: Export, body: Vec<u8>, options_json: &[u8], done: F)
+    where
+        F: FnOnce(Vec<u8>) + Send + 'static,
+    {
+        let done = Answer(Some(done));
+        let options = match call_options(options_json) {
+            Ok(options) => options,
+            Err(problems) => return done.send(error_json(&WireError::Input(problems))),
+        };
+        let live = match self.live() {
+            Ok(live) => live,
+            Err(error) => return done.send(error_json(&WireError::from(error))),
+        };
+        let action = Arc::clone(&live.action);
+        let runtime = live.runtime.as_ref().expect("a live binding has a runtime");
+        runtime.spawn(async move {
+            let result = call(&action, export, &body, &options).await;
+            done.send(result_json(&result));
+        });
+    }
+
     /// Drops the loaded component and its runtime (calls in flight finish);
     /// a later call loads it again.
     pub fn close(&self) {
@@ -479,6 +507,29 @@ impl Binding {
 impl Drop for Binding {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// The callback of [`Binding::spawn_json`], called once: with the answer,
+/// or on drop with a `trap` document saying the call ended without one.
+struct Answer<F: FnOnce(Vec<u8>)>(Option<F>);
+
+impl<F: FnOnce(Vec<u8>)> Answer<F> {
+    fn send(mut self, document: Vec<u8>) {
+        if let Some(done) = self.0.take() {
+            done(document);
+        }
+    }
+}
+
+impl<F: FnOnce(Vec<u8>)> Drop for Answer<F> {
+    fn drop(&mut self) {
+        if let Some(done) = self.0.take() {
+            let error = WireError::from(HostError::Trap(
+                "the call's task ended without an answer".to_owned(),
+            ));
+            done(error_json(&error));
+        }
     }
 }
 
@@ -589,6 +640,26 @@ mod tests {
         assert_eq!(doc["error"]["kind"], "input");
         assert_eq!(doc["error"]["problems"][0]["field"], "options.tenant");
         assert_eq!(doc["error"]["problems"][0]["code"], "wrong-type");
+    }
+
+    #[test]
+    fn a_spawned_call_dropped_unfinished_still_answers_once_with_a_trap() {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let answer = Answer(Some(move |document: Vec<u8>| {
+            sender.send(document).unwrap()
+        }));
+        drop(answer);
+        let documents: Vec<Vec<u8>> = receiver.try_iter().collect();
+        assert_eq!(documents.len(), 1);
+        let doc: Value = serde_json::from_slice(&documents[0]).unwrap();
+        assert_eq!(doc["error"]["kind"], "trap");
+
+        let (sender, receiver) = std::sync::mpsc::channel();
+        Answer(Some(move |document: Vec<u8>| {
+            sender.send(document).unwrap()
+        }))
+        .send(b"{}".to_vec());
+        assert_eq!(receiver.try_iter().collect::<Vec<_>>(), [b"{}".to_vec()]);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! `index.js` turns JS values into that JSON and the answer document into
 //! values or JS errors.
 
-use napi::bindgen_prelude::{Buffer, Error, Result};
+use napi::Env;
+use napi::bindgen_prelude::{Buffer, Error, Object, Result};
 use napi_derive::napi;
 use siptel_sms_host::wire::{self, Export, WireError};
 use std::sync::Arc;
@@ -43,18 +44,33 @@ impl NativeBinding {
 
     /// Runs `export` (`send`, `check`, `preview`, `describe`) with the
     /// service's JSON `body` and the call options `options_json`, and
-    /// answers the core's result document (`wire::result_json`) as text.
-    #[napi]
-    pub async fn call(&self, export: String, body: String, options_json: String) -> Result<String> {
+    /// resolves with the core's result document (`wire::result_json`) as
+    /// text. The call runs on the binding's runtime, which settles the
+    /// promise itself (`wire::Binding::spawn_json`): no napi runtime thread
+    /// stands between them.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn call<'env>(
+        &self,
+        env: &'env Env,
+        export: String,
+        body: String,
+        options_json: String,
+    ) -> Result<Object<'env>> {
         let export = Export::from_name(&export)
             .ok_or_else(|| Error::from_reason(format!("no export named `{export}`")))?;
-        let binding = Arc::clone(&self.inner);
-        let document = binding
-            .call_json(export, body.into_bytes(), options_json.as_bytes())
-            .await;
-        // The document is serde_json's output: UTF-8 already.
-        Ok(String::from_utf8(document)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        let (deferred, promise) = env.create_deferred()?;
+        self.inner.spawn_json(
+            export,
+            body.into_bytes(),
+            options_json.as_bytes(),
+            move |document| {
+                // The document is serde_json's output: UTF-8 already.
+                let text = String::from_utf8(document)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                deferred.resolve(move |_| Ok(text));
+            },
+        );
+        Ok(promise)
     }
 
     /// Drops the loaded component and its runtime; calls in flight finish,
