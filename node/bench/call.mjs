@@ -25,6 +25,7 @@ const IN_FLIGHT = 16;
 
 const { SiptelSms } = createRequire(import.meta.url)('../index.js');
 const stub = await startStub(process.env.SIPTEL_SMS_BIN ?? resolve(repo, 'target', 'debug', 'siptel-sms'));
+process.once('exit', () => stub.child.kill('SIGKILL'));
 const sms = await SiptelSms.load({ siptelBaseUrl: stub.url });
 try {
   const config = {
