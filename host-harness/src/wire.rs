@@ -344,6 +344,29 @@ struct Live {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+impl Live {
+    /// The component loaded in process `pid`, on a runtime of its own.
+    fn load(pid: u32, wasm: &[u8], options: &HostOptions) -> Result<Live, HostError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("siptel-sms")
+            .enable_all()
+            .build()
+            .map_err(crate::error::LoadError::Thread)?;
+        // The egress pool spawns its connections on the runtime it is used
+        // from: load inside ours.
+        let action = {
+            let _entered = runtime.enter();
+            SiptelSms::from_bytes(wasm, options.clone())?
+        };
+        Ok(Live {
+            pid,
+            action: Arc::new(action),
+            runtime: Some(runtime),
+        })
+    }
+}
+
 impl Drop for Live {
     fn drop(&mut self) {
         // A runtime dropped from within another (a Node callback) must not
@@ -467,34 +490,26 @@ impl Binding {
     /// or the one there is was loaded before a `fork`.
     fn live(&self) -> Result<Arc<Live>, HostError> {
         let pid = std::process::id();
-        let mut slot = self.lock();
-        if let Some(live) = slot.as_ref()
-            && live.pid == pid
-        {
+        if let Some(live) = self.lock().as_ref().filter(|live| live.pid == pid) {
             return Ok(Arc::clone(live));
         }
-        if let Some(inherited) = slot.take() {
+        // Loaded without the lock held: a `fork` from another thread while
+        // this loads leaves the child a free lock (one held at the fork is
+        // never released there). Two threads may load at once; the first to
+        // finish is kept, the other's copy dropped outside the lock.
+        let loaded = Arc::new(Live::load(pid, &self.wasm, &self.options)?);
+        let mut slot = self.lock();
+        if let Some(live) = slot.as_ref().filter(|live| live.pid == pid) {
+            let kept = Arc::clone(live);
+            drop(slot);
+            drop(loaded);
+            return Ok(kept);
+        }
+        if let Some(inherited) = slot.replace(Arc::clone(&loaded)) {
+            // Loaded before a `fork`: its threads are the parent's.
             std::mem::forget(inherited);
         }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("siptel-sms")
-            .enable_all()
-            .build()
-            .map_err(crate::error::LoadError::Thread)?;
-        // The egress pool spawns its connections on the runtime it is used
-        // from: load inside ours.
-        let action = {
-            let _entered = runtime.enter();
-            SiptelSms::from_bytes(&self.wasm, self.options.clone())?
-        };
-        let live = Arc::new(Live {
-            pid,
-            action: Arc::new(action),
-            runtime: Some(runtime),
-        });
-        *slot = Some(Arc::clone(&live));
-        Ok(live)
+        Ok(loaded)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<Live>>> {
