@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 use siptel_sms::config::DEFAULT_ERROR_INTENT;
 use siptel_sms::delivery::Undelivered;
 use siptel_sms::failure;
-use siptel_sms::model::{CampaignVariable, Config, Failure, FailureCode, Language, Outcome};
+use siptel_sms::model::{
+    CampaignVariable, Config, Failure, FailureCode, FieldId, Language, Outcome,
+};
 use siptel_sms_host::Called;
 use siptel_stub::{RecordedRequest, Scripted, StubCampaign, StubConfig, StubSiptel};
 use std::time::{Duration, Instant};
@@ -588,7 +590,7 @@ async fn campaign_send_renders_variables_from_entities() {
 
 #[tokio::test]
 async fn campaign_name_is_percent_encoded_as_one_path_segment() {
-    const CAMPAIGN: &str = "Promo Día 1/2";
+    const CAMPAIGN: &str = "Promo Día ¿sí? #5 100%";
     let stub = stub_with(StubConfig {
         campaigns: vec![StubCampaign::new(
             CAMPAIGN,
@@ -609,11 +611,27 @@ async fn campaign_name_is_percent_encoded_as_one_path_segment() {
     let requests = attempts_of_one_send(
         &stub,
         &config,
-        "/v1/campaigns/Promo%20D%C3%ADa%201%2F2/sms",
+        "/v1/campaigns/Promo%20D%C3%ADa%20%C2%BFs%C3%AD%3F%20%235%20100%25/sms",
         &body,
     );
     assert_eq!(answered(&requests), [Some(201)]);
     assert_eq!(stub.sent()[0].text, "Hola Ana, su promoción le espera.");
+}
+
+#[tokio::test]
+async fn campaign_names_that_would_leave_their_segment_are_refused_and_not_sent() {
+    // `..` went out as `%2E%2E`, which RFC 3986 normalises to another
+    // endpoint; a `/` or `\` splits the segment once a proxy decodes it.
+    for campaign in ["..", ".", "Promo 1/2", "a\\b"] {
+        let stub = stub();
+        let config = campaign_config(&stub, campaign, &[("name", "Ana")]);
+        let problems = expect_invalid(&send(&config, &[]).await.value).to_vec();
+        assert!(
+            problems.iter().any(|p| p.field == FieldId::Campaign),
+            "{campaign:?}: {problems:?}"
+        );
+        assert_eq!(stub.request_count(), 0, "{campaign:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------
