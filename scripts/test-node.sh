@@ -107,6 +107,9 @@ JSON
 step "node --test (stub: $bin)"
 cd "$project"
 mkdir -p "$target/node-cache"
+# The copied tests import the stub and the conformance runner shared with
+# js/test (tests/conformance/*.mjs) from SIPTEL_SMS_CONFORMANCE.
 SIPTEL_SMS_BIN="$bin" SIPTEL_SMS_CASES="$root/tests/conformance/cases.json" \
+  SIPTEL_SMS_CONFORMANCE="$root/tests/conformance" \
   SIPTEL_SMS_README="$root/README.md" SIPTEL_SMS_CACHE_DIR="$target/node-cache" \
   node --test "$@" test/*.test.mjs

@@ -1,7 +1,9 @@
 // The conformance file (tests/conformance/cases.json) through the bare
 // component transpiled by jco, with no policy: the portability proof that a
 // WASI 0.2 host other than wasmtime runs it the same. One test per case,
-// as the Rust host's runner (tests/conformance.rs) and the Node package's.
+// as the Rust host's runner (tests/conformance.rs) and the Node package's;
+// the runner's rules are tests/conformance/runner.mjs, shared with the
+// Node package's suite, and only the calls through jco are here.
 //
 // The file speaks the service's JSON (WIT names, `{type: ...}` variants);
 // jco speaks its own mapping of the WIT (camelCase records, flags objects,
@@ -10,13 +12,12 @@
 // cases and the component.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 
+import { conformanceTests, readCases } from '../../tests/conformance/runner.mjs';
 import { CONFORMANCE_CASES, loadAction, startStub } from '../support/harness.mjs';
 
-const file = JSON.parse(readFileSync(CONFORMANCE_CASES, 'utf8'));
-assert.ok(file.cases.length >= 15, 'the file lost its cases');
+const file = readCases(CONFORMANCE_CASES);
 
 /** Cases jco cannot run, each with the reason (reported as skipped, never dropped). */
 const CANNOT = {};
@@ -32,43 +33,26 @@ after(async () => {
   await stub?.stop();
 });
 
-for (const kase of file.cases) {
-  test(kase.name, { skip: CANNOT[kase.name] ?? false }, async () => {
-    await stub.reset();
-    if (kase.script) await stub.script(expand(kase.script));
-    const config = merged(file['base-config'], kase.config);
-    config['base-url'] = stub.url;
-    let answer;
+conformanceTests(file, {
+  stub: () => stub,
+  cannot: CANNOT,
+  call(kase, config) {
     switch (kase.export) {
       case 'send':
-        answer = fromJco(action.send(configToJco(config), entitiesToJco(kase.entities)));
-        break;
+        return fromJco(action.send(configToJco(config), entitiesToJco(kase.entities)));
       case 'check':
-        answer = { problems: fromJco(action.check(configToJco(config))) };
-        break;
+        return { problems: fromJco(action.check(configToJco(config))) };
       case 'preview':
         try {
-          answer = fromJco(action.preview(configToJco(config), entitiesToJco(kase.entities), instantToJco(kase.at)));
+          return fromJco(action.preview(configToJco(config), entitiesToJco(kase.entities), instantToJco(kase.at)));
         } catch (e) {
           // result<preview, list<problem>>: jco throws the err case.
           if (!('payload' in e)) throw e;
-          answer = { problems: fromJco(e.payload) };
+          return { problems: fromJco(e.payload) };
         }
-        break;
-      default:
-        assert.fail(`unknown export ${kase.export}`);
     }
-    subset(kase.expect, answer, 'answer');
-    const requests = await stub.requests();
-    if (kase.requests !== undefined) {
-      assert.equal(requests.length, kase.requests, `requests: ${JSON.stringify(requests)}`);
-    }
-    if (kase['last-request'] !== undefined) {
-      assert.ok(requests.length > 0, 'no request');
-      subset(kase['last-request'], requests.at(-1), 'last-request');
-    }
-  });
-}
+  },
+});
 
 // -- the service's JSON to jco's values, and back ------------------------------
 
@@ -115,46 +99,4 @@ function fromJco(value) {
     return Array.isArray(payload) ? { type: value.tag, problems: payload } : { type: value.tag, ...payload };
   }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [kebab(k), fromJco(v)]));
-}
-
-// -- the runner's rules (tests/conformance/cases.json `about`) -----------------
-
-/** `base` with `changes` merged over it; a null value removes the key. */
-function merged(base, changes = {}) {
-  const config = structuredClone(base);
-  for (const [key, value] of Object.entries(changes)) {
-    if (value === null) delete config[key];
-    else config[key] = value;
-  }
-  return config;
-}
-
-/** Whether every key of `expected` is in `actual` with an equal value
- * (objects recursively, lists item by item with the same length). */
-function subset(expected, actual, path) {
-  const where = `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
-  if (isObject(expected)) {
-    assert.ok(isObject(actual), where);
-    for (const [key, value] of Object.entries(expected)) subset(value, actual[key] ?? null, `${path}.${key}`);
-  } else if (Array.isArray(expected) && Array.isArray(actual) && expected.length === actual.length) {
-    expected.forEach((item, i) => subset(item, actual[i], `${path}[${i}]`));
-  } else {
-    assert.deepEqual(actual, expected, where);
-  }
-}
-
-function isObject(value) {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** `@repeat:<c>:<n>` strings written out. */
-function expand(value) {
-  if (typeof value === 'string' && value.startsWith('@repeat:')) {
-    const rest = value.slice('@repeat:'.length);
-    const colon = rest.lastIndexOf(':');
-    return rest.slice(0, colon).repeat(Number(rest.slice(colon + 1)));
-  }
-  if (Array.isArray(value)) return value.map(expand);
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expand(v)]));
-  return value;
 }
