@@ -31,12 +31,10 @@ import argparse
 import http.client
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +43,10 @@ from siptel_sms import Config, Sent, SiptelSms
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("SIPTEL_SMS_BIN", str(REPO / "target/debug/siptel-sms"))
+# The stub Siptel as the tests run it (tests/conformance/siptel_stub.py, stdlib only).
+sys.path.insert(0, str(REPO / "tests" / "conformance"))
+from siptel_stub import Stub  # noqa: E402
+
 WARM_UP = 50
 
 
@@ -104,11 +106,6 @@ def rust_side(binary: str, base_url: str, export: str, calls: int) -> tuple[list
     return [float(v) / 1e6 for v in lines[:-1]], float(lines[-1]) / 1e6
 
 
-def reset(base_url: str) -> None:
-    """Forgets the stub's recorded requests, so its log does not grow through the run."""
-    urllib.request.urlopen(urllib.request.Request(f"{base_url}/_stub/reset", method="POST"), timeout=10).read()
-
-
 def line(label: str, seconds: list[float], cpu: float) -> str:
     ordered = sorted(seconds)
     p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
@@ -122,9 +119,8 @@ def main() -> None:
     parser.add_argument("--rust", help="the rust_calls example binary (release)")
     options = parser.parse_args()
 
-    stub = subprocess.Popen([BIN, "stub", "--port", "0"], stdout=subprocess.PIPE, text=True)
-    assert stub.stdout is not None
-    base_url = next(m.group(1) for line in stub.stdout if (m := re.search(r"listening on (http\S+)", line)))
+    stub = Stub(BIN)
+    base_url = stub.url
     try:
         with SiptelSms(siptel_base_url=base_url) as action:
             binding = action._binding
@@ -151,14 +147,13 @@ def main() -> None:
                 for export, calls in sides.items():
                     print(f"round {round}, {export}:")
                     if options.rust:
-                        reset(base_url)
+                        stub.reset()  # the stub's log does not grow through the run
                         print(line("rust", *rust_side(options.rust, base_url, export, options.calls)))
                     for label, call in calls.items():
-                        reset(base_url)
+                        stub.reset()
                         print(line(label, *timed(call, options.calls)))
     finally:
-        stub.terminate()
-        stub.wait()
+        stub.stop()
 
 
 if __name__ == "__main__":

@@ -12,12 +12,9 @@ repository's build outputs.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
-import threading
-import urllib.request
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,11 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The stub and the conformance runner shared with tests/portability/wasmtime-py
+# (stdlib only). pytest runs with -P, so the folder is put on the path here.
+sys.path.insert(0, str(REPO / "tests" / "conformance"))
+import siptel_stub  # noqa: E402
 
 # Compiled code of the component, shared by every test and test process, so
 # only the first load of a build compiles it (seconds on a debug build).
@@ -49,77 +51,22 @@ STUB_KEY = "test-key"
 ALL_WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 
 
-class Stub:
-    """A running ``siptel-sms stub`` and its control API (``/_stub/*``)."""
+class Stub(siptel_stub.Stub):
+    """A running ``siptel-sms stub`` (``--api-key`` :data:`STUB_KEY`, https
+    with ``tls``) and its control API (``/_stub/*``)."""
 
     def __init__(self, tls: bool = False, timeout: float = 15.0) -> None:
-        if not STUB_BIN.exists():
-            raise RuntimeError(f"{STUB_BIN} is missing: run `cargo build -p siptel-sms-host` or set SIPTEL_SMS_BIN")
-        args = [str(STUB_BIN), "stub", "--port", "0", "--api-key", STUB_KEY] + (["--tls"] if tls else [])
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        found: list[str] = []
-        reader = threading.Thread(target=self._await_url, args=(found,), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if not found:
-            self.stop()
-            raise RuntimeError(f"the stub did not print its URL within {timeout} s: {self.process.stderr.read()}")
-        #: ``http://127.0.0.1:PORT`` (or https), no trailing slash.
-        self.url = found[0]
-
-    def _await_url(self, found: list[str]) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            match = re.fullmatch(r"stub Siptel listening on (https?://\S+)", line.strip())
-            if match:
-                found.append(match.group(1))
-                return
-
-    def _control(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        if data is not None:
-            request.add_header("content-type", "application/json")
-        context = None
-        if self.url.startswith("https"):
-            import ssl
-
-            context = ssl.create_default_context(cafile=str(STUB_CERT))
-        with urllib.request.urlopen(request, timeout=10, context=context) as response:
-            return json.loads(response.read())
-
-    def requests(self) -> list[dict[str, Any]]:
-        """Recorded requests: ``{method, path, headers, body, answered_status, received_ms}``."""
-        return self._control("GET", "/_stub/requests")
-
-    def sent(self) -> list[dict[str, Any]]:
-        """SMS the stub accepted (one per idempotency key)."""
-        return self._control("GET", "/_stub/sent")
-
-    def script(self, entries: list[dict[str, Any]]) -> None:
-        """Queues answers: ``{status, headers, body, delay_ms}`` or ``{drop: True}``."""
-        self._control("POST", "/_stub/script", entries)
+        args = ["--api-key", STUB_KEY] + (["--tls"] if tls else [])
+        super().__init__(STUB_BIN, args, cafile=STUB_CERT, timeout=timeout)
 
     def configure(self, config: dict[str, Any]) -> None:
         """Replaces the stub's behaviour, e.g. ``{"balance": 0}``."""
-        self._control("POST", "/_stub/config", {"api_key": STUB_KEY, **config})
+        super().configure({"api_key": STUB_KEY, **config})
 
     def reset(self) -> None:
         """Forgets requests, script, keys and sent SMS; restores the config."""
-        self._control("POST", "/_stub/reset")
+        super().reset()
         self.configure({})
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def base_config(base_url: str, **changes: Any) -> dict[str, Any]:
