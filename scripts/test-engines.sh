@@ -30,7 +30,8 @@ runner_target="${SIPTEL_SMS_ENGINES_TARGET:-$HOME/.cache/siptel-sms-engines/wash
 mkdir -p "$runner_target"
 
 step "the components and the CLI (seconds after cargo test --workspace)"
-cargo build --locked --workspace
+# The targets `cargo test --workspace` builds, so nothing compiles again.
+cargo build --locked --workspace --lib --bins --tests --examples
 
 step "format and clippy (the wash-runtime runner, its own workspace)"
 cargo fmt --manifest-path tests/engines/wash/Cargo.toml -- --check

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Node package `siptel-sms` (node/) and tests it as a user gets it:
 #
-#   1. builds the native addon (`cargo build -p siptel-sms-node`, debug, the
+#   1. builds the native addon (`cargo build`, debug, the
 #      shared target dir; not `napi build`, which compiles everything again
 #      for an explicit --target) and the CLI that runs the stub Siptel;
 #   2. places the addon in node/ as siptel-sms.<platform>-<arch>.node (debug
@@ -37,13 +37,11 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 20 ] || die "Node $(node --version) is too old: 20 or newer is needed"
 
 cd "$root"
-step "cargo build -p siptel-sms-node (the addon) and -p siptel-sms-host (the CLI, for the stub)"
-# Two invocations, not one: built together, cargo would unify the host's
-# features (the CLI's) into the addon and cache a third variant of it.
-cargo build --locked -p siptel-sms-node
-if [ -z "${SIPTEL_SMS_BIN:-}" ]; then
-  cargo build --locked -p siptel-sms-host --bin siptel-sms
-fi
+step "cargo build: the addon (siptel-sms-node) and the CLI that runs the stub"
+# The targets `cargo test --workspace` builds (dev-dependencies' features
+# included), so after it (scripts/test.sh) nothing compiles again but the
+# addon's own crate; the addon then carries the CLI's code too, unused.
+cargo build --locked --workspace --lib --bins --tests --examples
 [ -x "$bin" ] || die "no CLI at $bin: run \`cargo build -p siptel-sms-host\` or set SIPTEL_SMS_BIN"
 
 addon="siptel-sms.$(node -p 'process.platform + "-" + process.arch').node"
