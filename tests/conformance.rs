@@ -114,3 +114,39 @@ fn expand(value: Value) -> Value {
         other => other,
     }
 }
+
+/// `close` while a send is in flight: the send still answers what Siptel
+/// did (here `sent`, after a 1 s answer), never a cancelled call, since the
+/// request may have reached Siptel. Through `spawn_json`, the Node
+/// package's path.
+#[test]
+fn close_lets_a_send_in_flight_finish_with_its_outcome() {
+    let stub = common::stub();
+    stub.script_json(br#"[{"status": 201, "delay_ms": 1000}]"#)
+        .unwrap();
+    let cache = common::host_options().compile_cache.expect("a cache dir");
+    let options = json!({"siptel-base-url": stub.base_url(), "compile-cache": cache});
+    let binding = wire::Binding::load(None, options.to_string().as_bytes()).expect("it loads");
+    let file: Value = serde_json::from_str(CASES).unwrap();
+    let body = json!({"config": file["base-config"]}).to_string();
+
+    let (answered, answer) = std::sync::mpsc::channel();
+    binding.spawn_json(Export::Send, body.into_bytes(), b"{}", move |document| {
+        let _ = answered.send(document);
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while stub.request_count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the send never reached the stub"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    binding.close();
+
+    let document = answer
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the send answers");
+    let document: Value = serde_json::from_slice(&document).unwrap();
+    assert_eq!(document["ok"]["type"], "sent", "{document}");
+}

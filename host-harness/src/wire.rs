@@ -467,16 +467,19 @@ impl Binding {
             Ok(live) => live,
             Err(error) => return done.send(error_json(&WireError::from(error))),
         };
-        let action = Arc::clone(&live.action);
         let runtime = live.runtime.as_ref().expect("a live binding has a runtime");
-        runtime.spawn(async move {
-            let result = call(&action, export, &body, &options).await;
+        // The task holds the runtime (and the component) until it answers,
+        // so `close` lets a call in flight finish: a send that may have
+        // reached Siptel is answered, never cancelled.
+        runtime.handle().clone().spawn(async move {
+            let result = call(&live.action, export, &body, &options).await;
             done.send(result_json(&result));
+            release(live);
         });
     }
 
-    /// Drops the loaded component and its runtime (calls in flight finish);
-    /// a later call loads it again.
+    /// Drops the loaded component and its runtime once the calls in flight
+    /// have answered (each holds them until then); a later call loads it again.
     pub fn close(&self) {
         let taken = self.lock().take();
         if let Some(live) = taken
@@ -522,6 +525,17 @@ impl Binding {
 impl Drop for Binding {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// Drops `live` if this was its last holder, on a thread of its own: a
+/// task of the binding's runtime may be the last (after `close`), and a
+/// runtime is not shut down from one of its own workers.
+fn release(live: Arc<Live>) {
+    if let Ok(last) = Arc::try_unwrap(live) {
+        let _ = std::thread::Builder::new()
+            .name("siptel-sms-release".into())
+            .spawn(move || drop(last));
     }
 }
 
