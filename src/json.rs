@@ -38,15 +38,20 @@ pub fn config(text: &str) -> Result<Config, JsonError> {
 
 /// Entities: a JSON object of entity name to string value.
 pub fn entities(text: &str) -> Result<Vec<Entity>, JsonError> {
-    let map: BTreeMap<String, String> = object(text)?;
-    Ok(map
-        .into_iter()
+    Ok(entities_of(object(text)?))
+}
+
+/// Entities from a map of name to value (no `kind`): what the object form
+/// of entities means wherever it is read (the CLI's files, the service's
+/// and the bindings' bodies).
+pub fn entities_of(map: BTreeMap<String, String>) -> Vec<Entity> {
+    map.into_iter()
         .map(|(name, value)| Entity {
             name,
             value,
             kind: None,
         })
-        .collect())
+        .collect()
 }
 
 fn object<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {

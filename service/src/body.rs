@@ -158,14 +158,7 @@ fn read_entities(value: Value) -> Result<Vec<Entity>, BodyProblem> {
         return typed("entities", value);
     }
     let map = part::<BTreeMap<String, String>>("entities", value)?;
-    Ok(map
-        .into_iter()
-        .map(|(name, value)| Entity {
-            name,
-            value,
-            kind: None,
-        })
-        .collect())
+    Ok(siptel_sms::json::entities_of(map))
 }
 
 /// One part, which must be an object (serde would read an array as a
