@@ -138,6 +138,12 @@ impl Fixture {
         .await
     }
 
+    /// `POST /v1/send` of the always-open config and the test entities.
+    async fn send(&self) -> Answer {
+        let body = json!({"config": config(&self.stub), "entities": entities()});
+        self.post("/v1/send", body).await
+    }
+
     async fn get(&self, path: &str) -> Answer {
         self.request("GET", path, Some(ACME_TOKEN), Vec::new())
             .await
@@ -147,12 +153,7 @@ impl Fixture {
 #[tokio::test]
 async fn send_answers_sent_with_200_and_the_key_reaches_siptel_only() {
     let f = fixture();
-    let answer = f
-        .post(
-            "/v1/send",
-            json!({"config": config(&f.stub), "entities": entities()}),
-        )
-        .await;
+    let answer = f.send().await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     let outcome = answer.json();
     assert_eq!(outcome["type"], "sent");
@@ -225,12 +226,7 @@ async fn send_invalid_is_422_with_every_problem_and_sends_nothing() {
 async fn send_failed_is_502_with_the_error_intent() {
     let f = fixture();
     f.stub.script([Scripted::status(402)]);
-    let answer = f
-        .post(
-            "/v1/send",
-            json!({"config": config(&f.stub), "entities": entities()}),
-        )
-        .await;
+    let answer = f.send().await;
     assert_eq!(answer.status, 502, "{}", answer.text);
     let outcome = answer.json();
     assert_eq!(outcome["type"], "failed");
@@ -500,12 +496,7 @@ async fn a_stalled_request_body_holds_no_instance_slot() {
 #[tokio::test]
 async fn the_sandbox_reports_each_request_with_nothing_refused() {
     let f = fixture();
-    let answer = f
-        .post(
-            "/v1/send",
-            json!({"config": config(&f.stub), "entities": entities()}),
-        )
-        .await;
+    let answer = f.send().await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     // The report comes when the request's task ends, just after the body.
     let report = tokio::time::timeout(Duration::from_secs(5), async {
@@ -602,10 +593,7 @@ async fn health_and_ready_take_no_slot_and_read_no_body() {
     });
     f.stub
         .script([Scripted::status(201).with_delay(Duration::from_secs(2))]);
-    let send = f.post(
-        "/v1/send",
-        json!({"config": config(&f.stub), "entities": entities()}),
-    );
+    let send = f.send();
     let probes = async {
         stub_received(&f.stub, 1).await;
         // The only slot is taken: a check is refused...
@@ -669,12 +657,7 @@ async fn metrics_count_a_send_by_outcome() {
     let sent = r#"siptel_sms_sends_total{outcome="sent",code=""}"#;
     let failed = r#"siptel_sms_sends_total{outcome="failed",code="insufficient-balance"}"#;
     let before = scrape().await;
-    let answer = f
-        .post(
-            "/v1/send",
-            json!({"config": config(&f.stub), "entities": entities()}),
-        )
-        .await;
+    let answer = f.send().await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.headers["x-siptel-outcome"], "sent");
     assert_eq!(
@@ -682,12 +665,7 @@ async fn metrics_count_a_send_by_outcome() {
         answer.json()["idempotency-key"].as_str().unwrap()
     );
     f.stub.script([Scripted::status(402)]);
-    let answer = f
-        .post(
-            "/v1/send",
-            json!({"config": config(&f.stub), "entities": entities()}),
-        )
-        .await;
+    let answer = f.send().await;
     assert_eq!(answer.status, 502, "{}", answer.text);
     let after = scrape().await;
     assert_eq!(sample(&after, sent), sample(&before, sent) + 1.0, "{after}");
